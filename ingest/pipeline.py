@@ -1,0 +1,55 @@
+"""corpus folder → documents → chunks: the whole ingest stage as plain function calls."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.catalog import make_meta, read_catalog, split_front_matter
+from ingest.chunk import ChunkConfig, chunk_document
+from ingest.clean import clean_text
+from ingest.load import SUPPORTED_SUFFIXES, LoadError, read_document_text
+from ingest.records import Chunk, Document
+from ingest.structure import parse_sections, render_sections
+
+
+@dataclass(frozen=True)
+class CorpusProblem:
+    file: str
+    reason: str  # one line, for people
+
+
+def corpus_files(corpus_dir: Path) -> list[Path]:
+    return sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+
+
+def ingest_file(path: Path, entry: dict) -> Document:
+    raw = read_document_text(path)
+    cleaned = clean_text(raw)
+    front, body, found = split_front_matter(cleaned, entry)
+    meta = make_meta(path.name, entry, found)
+    sections = parse_sections(body)
+    if not any(s.body for s in sections):
+        raise LoadError(f"{path.name}: no text left after cleaning")
+    return Document(
+        meta=meta,
+        text=render_sections(sections, front),
+        sections=tuple(sections),
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+    )
+
+
+def ingest_corpus(corpus_dir: Path) -> tuple[list[Document], list[CorpusProblem]]:
+    """Every readable file becomes a Document; each unreadable one is reported and skipped."""
+    catalog = read_catalog(corpus_dir)
+    documents, problems = [], []
+    for path in corpus_files(corpus_dir):
+        try:
+            documents.append(ingest_file(path, catalog.get(path.name, {})))
+        except LoadError as exc:
+            problems.append(CorpusProblem(path.name, str(exc)))
+    return documents, problems
+
+
+def chunk_corpus(documents: list[Document], config: ChunkConfig = ChunkConfig()) -> list[Chunk]:
+    return [chunk for document in documents for chunk in chunk_document(document, config)]

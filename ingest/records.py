@@ -1,0 +1,70 @@
+"""Small frozen records that flow from ingest to index: Document, Section, Chunk."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SECTION_SEPARATOR = " > "
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """What we know about one file of the corpus (from the catalog or inferred)."""
+
+    doc_id: str  # the file name without extension: stable, readable, unique in one folder
+    file: str  # file name relative to the corpus folder
+    title: str
+    year: int | None
+    issuer: str = ""
+    date: str = ""
+    source: str = ""
+    original_format: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading path and the body text under it (up to the next heading of any level)."""
+
+    path: tuple[str, ...]  # e.g. ("四、强化统筹推动，促进各类教育协调发展", "2.义务教育优质均衡")
+    heading: str  # the heading line itself ("" for the preamble)
+    body: str  # text after the heading, before the next heading
+
+    @property
+    def path_text(self) -> str:
+        return SECTION_SEPARATOR.join(self.path)
+
+
+@dataclass(frozen=True)
+class Document:
+    meta: DocumentMeta
+    text: str  # cleaned text for people to read, one heading per line
+    sections: tuple[Section, ...] = field(default=())
+    sha256: str = ""  # of the raw file, to tell which documents changed
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """The unit we index and cite. Never spans two sections."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    year: int | None
+    section: str  # section path joined with " > "
+    text: str  # the passage as people read it
+    position: int  # order of the chunk in its document
+
+    def to_json(self) -> dict:
+        return {
+            "chunk_id": self.chunk_id,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "year": self.year,
+            "section": self.section,
+            "text": self.text,
+            "position": self.position,
+        }
+
+    @classmethod
+    def from_json(cls, row: dict) -> "Chunk":
+        return cls(**row)
