@@ -6,6 +6,7 @@ import tomllib
 from dataclasses import fields
 from pathlib import Path
 
+from ingest.errors import ZhengceError
 from ingest.records import DocumentMeta
 
 CATALOG_NAME = "catalog.toml"
@@ -18,7 +19,7 @@ DATE_RE = re.compile(r"^[（(]\s*((\d{4})\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*�
 YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 
 
-class CatalogError(ValueError):
+class CatalogError(ZhengceError):
     pass
 
 

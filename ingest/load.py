@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ingest.errors import ZhengceError
+
 TEXT_SUFFIXES = {".txt", ".md"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
-class LoadError(ValueError):
+class LoadError(ZhengceError):
     """A file that cannot be read; the message is one line for the user."""
 
 

@@ -1,0 +1,250 @@
+"""zhengce command line: parsing and printing only. Heavy imports happen inside the commands."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from app.paths import default_corpus_dir, default_index_dir
+
+EXAMPLE_QUERY = "积分入学政策"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    from ingest.errors import ZhengceError
+
+    try:
+        return args.run(args) or 0
+    except ZhengceError as exc:
+        print(f"zhengce: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("zhengce: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: still one line unless asked for the traceback
+        if os.environ.get("ZHENGCE_DEBUG"):
+            raise
+        message = str(exc).splitlines()[0][:200] if str(exc) else ""
+        print(f"zhengce: unexpected error: {type(exc).__name__}: {message} (set ZHENGCE_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zhengce",
+        description="政策 zhengce — search and question answering over Chinese policy documents.",
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", type=Path, default=None, help="corpus folder (env ZHENGCE_CORPUS; default: bundled corpus/)")
+    common.add_argument("--index-dir", type=Path, default=None, help="index folder (env ZHENGCE_INDEX_DIR; default: data/index)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("index", parents=[common], help="build or update the index from the corpus")
+    p.add_argument("--model", default=None, help="sentence-transformers id or local folder (env ZHENGCE_MODEL; default: bundled multilingual-e5-small)")
+    p.add_argument("--chunk-size", type=int, default=None, help="maximum characters per chunk (default 300)")
+    p.add_argument("--chunk-overlap", type=int, default=None, help="characters shared by neighbouring chunks (default 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_index)
+
+    p = sub.add_parser("search", parents=[common], help="search the index")
+    p.add_argument("query", nargs="?", help="question or keywords")
+    p.add_argument("--k", type=int, default=5, help="number of passages (default 5)")
+    p.add_argument("--year", type=int, action="append", help="only documents of this year (repeatable)")
+    p.add_argument("--doc", action="append", help="only this document id (repeatable)")
+    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    p.add_argument("--batch", type=Path, help="file with one query per line (text, or JSON with a 'query' field)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=cmd_search)
+
+    p = sub.add_parser("chunks", parents=[common], help="show how the corpus documents are split into chunks")
+    p.add_argument("--doc", help="only this document id")
+    p.add_argument("--chunk-size", type=int, default=None)
+    p.add_argument("--chunk-overlap", type=int, default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_chunks)
+
+    p = sub.add_parser("info", parents=[common], help="corpus, index and model facts")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_info)
+
+    p = sub.add_parser("demo", parents=[common], help="build the index if needed and run a sample search")
+    p.add_argument("query", nargs="?", default=EXAMPLE_QUERY)
+    p.set_defaults(run=cmd_demo)
+    return parser
+
+
+def dirs(args) -> tuple[Path, Path]:
+    return args.corpus or default_corpus_dir(), args.index_dir or default_index_dir()
+
+
+def chunk_config(args):
+    from ingest.chunk import ChunkConfig
+    from ingest.errors import ZhengceError
+
+    defaults = ChunkConfig()
+    size = args.chunk_size if args.chunk_size is not None else defaults.chunk_size
+    overlap = args.chunk_overlap if args.chunk_overlap is not None else defaults.chunk_overlap
+    if size < 50 or overlap < 0 or overlap >= size // 2:
+        raise ZhengceError("--chunk-size must be at least 50 and --chunk-overlap between 0 and half the chunk size")
+    return ChunkConfig(chunk_size=size, chunk_overlap=overlap, min_chars=defaults.min_chars)
+
+
+def cmd_index(args) -> int:
+    from app.core import index_corpus
+
+    corpus_dir, index_dir = dirs(args)
+    result = index_corpus(corpus_dir, index_dir, model_id=args.model, chunk_config=chunk_config(args), show_progress=not args.quiet)
+    report = result.report
+    for problem in result.problems:
+        print(f"zhengce: skipped {problem.file}: {problem.reason}", file=sys.stderr)
+    print(
+        f"indexed {report.documents} document(s), {report.chunks} chunks "
+        f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {index_dir} [{report.generation}]"
+    )
+    return 1 if result.problems else 0
+
+
+def read_batch(path: Path) -> list[str]:
+    from ingest.errors import ZhengceError
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ZhengceError(f"cannot read batch file {path} ({exc})") from None
+    queries = []
+    for number, line in enumerate(lines, start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                line = str(json.loads(line)["query"])
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise ZhengceError(f"{path}:{number}: a JSON line needs a \"query\" field") from None
+        queries.append(line)
+    return queries
+
+
+def cmd_search(args) -> int:
+    from app.core import open_index
+    from index.search import search
+    from ingest.errors import ZhengceError
+
+    if args.batch is None and not (args.query or "").strip():
+        raise ZhengceError("empty query; usage: zhengce search \"积分入学政策\"")
+    if args.k < 1 or args.k > 100:
+        raise ZhengceError("--k must be between 1 and 100")
+    corpus_dir, index_dir = dirs(args)
+    index, embedder = open_index(index_dir)
+    options = dict(k=args.k, mode=args.mode, years=set(args.year or []) or None, doc_ids=set(args.doc or []) or None)
+    if args.batch is not None:
+        for query in read_batch(args.batch):
+            try:
+                row = {"query": query, "hits": [h.to_json() for h in search(index, embedder, query, **options)]}
+            except ZhengceError as exc:
+                row = {"query": query, "error": str(exc)}
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+        return 0
+    hits = search(index, embedder, args.query, **options)
+    if args.json:
+        print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("no matching passages")
+    for hit in hits:
+        print_hit(hit)
+    return 0
+
+
+def print_hit(hit) -> None:
+    from app.present import mark_terms
+
+    color = sys.stdout.isatty()
+    year = f"{hit.year}年" if hit.year else "年份未知"
+    similarity = f"  similarity {hit.dense_score:.3f}" if hit.dense_score is not None else ""
+    print(f"[{hit.rank}] score {hit.score:.4f}{similarity}  《{hit.title}》 {year}")
+    print(f"    § {hit.section}")
+    print(f"    {mark_terms(hit.text, hit.matched, ansi=color)}")
+    print()
+
+
+def cmd_chunks(args) -> int:
+    from app.core import check_corpus_dir
+    from ingest.chunk import chunk_document
+    from ingest.errors import ZhengceError
+    from ingest.pipeline import ingest_corpus
+
+    corpus_dir, _ = dirs(args)
+    check_corpus_dir(corpus_dir)
+    documents, problems = ingest_corpus(corpus_dir)
+    for problem in problems:
+        print(f"zhengce: skipped {problem.file}: {problem.reason}", file=sys.stderr)
+    if args.doc:
+        documents = [d for d in documents if d.meta.doc_id == args.doc]
+        if not documents:
+            raise ZhengceError(f"no document {args.doc!r} in {corpus_dir}; document ids are file names without extension")
+    config = chunk_config(args)
+    rows = [c.to_json() for d in documents for c in chunk_document(d, config)]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for row in rows:
+        print(f"{row['chunk_id']}  {row['doc_id']}  #{row['position']}  {len(row['text'])} chars")
+        print(f"    § {row['section']}")
+        print(f"    {row['text']}")
+        print()
+    return 0
+
+
+def cmd_info(args) -> int:
+    from app.core import describe
+
+    corpus_dir, index_dir = dirs(args)
+    info = describe(corpus_dir, index_dir)
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    print(f"corpus   {info['corpus']['path']}  ({len(info['corpus'].get('files', []))} files)")
+    print(f"index    {info['index']['path']}")
+    index = info["index"]
+    if index.get("status") != "ok":
+        print(f"         {index['status']}")
+    else:
+        print(f"         {index['generation']} built {index['created']}, {index['chunks']} chunks, schema {index['schema_version']}")
+        print(f"         chunker {index['chunker']}")
+        print(f"         dense {index['dense']['faiss']}; keyword {index['keyword']['tokenizer']}")
+        print(f"         documents per year: {', '.join(f'{y}: {n}' for y, n in index['documents_per_year'].items())}")
+        for d in index["documents"]:
+            print(f"         - {d['doc_id']}: 《{d['title']}》 {d['year']} {d['issuer']} {d['date']} ({d['chunk_count']} chunks)")
+    model = info["model"]
+    print(f"model    {model.get('index_model', model['configured'])}" + (f", dimension {model['dimension']}" if "dimension" in model else ""))
+    print(f"         cache {model['cache']}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from app.core import ensure_index, open_index
+    from index.search import search
+
+    corpus_dir, index_dir = dirs(args)
+    built = ensure_index(corpus_dir, index_dir)
+    if built:
+        print(f"built the index: {built.report.chunks} chunks → {index_dir}")
+    index, embedder = open_index(index_dir)
+    print(f"zhengce search \"{args.query}\"\n")
+    for hit in search(index, embedder, args.query, k=3):
+        print_hit(hit)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

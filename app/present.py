@@ -1,0 +1,15 @@
+"""Presentation helpers shared by the CLI and the web app."""
+from __future__ import annotations
+
+import re
+
+
+def mark_terms(text: str, terms: tuple[str, ...] | list[str], ansi: bool = False) -> str:
+    """Mark query keywords in a passage: 【积分入学】, or bold yellow on a terminal. Longest terms first."""
+    terms = [t for t in sorted(set(terms), key=len, reverse=True) if t.strip()]
+    if not terms:
+        return text
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    if ansi:
+        return pattern.sub(lambda m: f"\x1b[1;33m{m.group(0)}\x1b[0m", text)
+    return pattern.sub(lambda m: f"【{m.group(0)}】", text)

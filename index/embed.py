@@ -1,0 +1,167 @@
+"""Embedders: the real sentence-transformers model, and a deterministic fake for fast tests.
+
+Both turn texts into L2-normalised float32 rows, so FAISS inner product is cosine similarity.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+import numpy as np
+
+from ingest.errors import ZhengceError
+from ingest.records import Chunk
+
+FAKE_MODEL_ID = "fake:hash-384"
+EMBED_TEXT_VERSION = "section-path+text/1"
+
+# Query/document prefixes for well-known model families that do not declare prompts themselves.
+KNOWN_PROMPTS: list[tuple[str, str, str]] = [
+    (r"e5", "query: ", "passage: "),
+    (r"bge.*zh", "为这个句子生成表示以用于检索相关文章：", ""),
+    (r"bge", "Represent this sentence for searching relevant passages: ", ""),
+]
+
+
+class Embedder(Protocol):
+    model_id: str
+    dimension: int
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def encode_documents(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray: ...
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What gets embedded for a chunk: its section path gives short passages their topic."""
+    return f"{chunk.section}：{chunk.text}" if chunk.section else chunk.text
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class HashEmbedder:
+    """Deterministic character uni/bi-gram hashing. Texts that share characters get similar vectors,
+    which is enough to test indexing, fusion and the app without loading a model."""
+
+    model_id: str = FAKE_MODEL_ID
+    dimension: int = 384
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            text = re.sub(r"\s+", "", text.lower())
+            grams = list(text) + [text[i : i + 2] for i in range(len(text) - 1)]
+            for gram in grams:
+                digest = hashlib.md5(gram.encode("utf-8")).digest()
+                out[row, int.from_bytes(digest[:4], "little") % self.dimension] += 1.0
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else out[row]
+            if not norm:
+                out[row, 0] = 1.0
+        return out
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts)
+
+    def encode_documents(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        vectors = self._encode(texts)
+        if progress:
+            progress(len(texts))
+        return vectors
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model id or local folder, with the right query/document prompts."""
+
+    def __init__(self, model_id: str, path: str | None = None, batch_size: int = 16):
+        # Offline by default: on government networks a hub lookup hangs until it times out. A model
+        # already in the local Hugging Face cache still loads; HF_HUB_OFFLINE=0 allows downloads.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.model_id = model_id
+        self.batch_size = batch_size
+        try:
+            self.model = SentenceTransformer(path or model_id, device="cpu")
+        except Exception as exc:  # the library raises many kinds; the user needs one line
+            raise ZhengceError(
+                f"cannot load embedding model {model_id!r} ({type(exc).__name__}: {str(exc).splitlines()[0][:160]}); "
+                "give a local folder or an id already in the Hugging Face cache"
+            ) from None
+        self.dimension = int(self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension") else self.model.get_sentence_embedding_dimension())
+        self.query_prompt, self.document_prompt = self._prompts()
+
+    def _prompts(self) -> tuple[str, str]:
+        prompts = getattr(self.model, "prompts", {}) or {}
+        query = prompts.get("query")
+        document = prompts.get("passage", prompts.get("document"))
+        if query is not None or document is not None:
+            return query or "", document or ""
+        for pattern, q, d in KNOWN_PROMPTS:
+            if re.search(pattern, self.model_id, re.IGNORECASE):
+                return q, d
+        return "", ""
+
+    def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
+        vectors = self.model.encode(
+            [prompt + t for t in texts],
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self.query_prompt)
+
+    def encode_documents(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        parts = []
+        # Sorting by length keeps padding small inside each batch: measurably faster on CPU.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(texts), self.batch_size):
+            batch = [texts[i] for i in order[start : start + self.batch_size]]
+            parts.append(self._encode(batch, self.document_prompt))
+            if progress:
+                progress(len(batch))
+        if not parts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        vectors[order] = np.concatenate(parts)
+        return vectors
+
+
+def default_model_id() -> str:
+    from index.default_model import DEFAULT_MODEL_ID
+
+    return os.environ.get("ZHENGCE_MODEL") or DEFAULT_MODEL_ID
+
+
+_loaded: dict[str, Embedder] = {}
+
+
+def load_embedder(model_id: str) -> Embedder:
+    """Load once per process: the CLI's batch mode and the web app reuse the same model."""
+    if model_id in _loaded:
+        return _loaded[model_id]
+    if model_id == FAKE_MODEL_ID:
+        embedder: Embedder = HashEmbedder()
+    else:
+        from index.default_model import DEFAULT_MODEL_ID, ensure_default_model
+
+        if model_id == DEFAULT_MODEL_ID:
+            try:
+                path = ensure_default_model()
+            except RuntimeError as exc:
+                raise ZhengceError(str(exc)) from None
+            embedder = SentenceTransformerEmbedder(model_id, path=str(path))
+        else:
+            embedder = SentenceTransformerEmbedder(model_id)
+    _loaded[model_id] = embedder
+    return embedder

@@ -1,0 +1,144 @@
+"""Search the loaded index: BM25, dense, or both fused. Returns Hit records."""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ingest.errors import ZhengceError
+from index.embed import Embedder
+from index.store import LoadedIndex
+from index.tokenize import tokenize
+
+MODES = ("hybrid", "dense", "bm25")
+RRF_K = 60  # the usual reciprocal-rank constant; damps the difference between rank 1 and rank 2
+CANDIDATES_PER_HIT = 4  # each retriever proposes k×4 candidates (at least 50) before fusion
+HAN_RE = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int
+    score: float  # the ranking score of the mode (fused score for hybrid)
+    chunk_id: str
+    doc_id: str
+    title: str
+    year: int | None
+    section: str
+    text: str
+    dense_score: float | None  # cosine similarity with the query, when the dense retriever ran
+    bm25_score: float | None
+    matched: tuple[str, ...]  # query keywords found in the passage, for highlighting
+
+    def to_json(self) -> dict:
+        row = asdict(self)
+        row["matched"] = list(self.matched)
+        return row
+
+
+def fuse_rrf(rankings: list[list[int]], weights: list[float], k: int = RRF_K) -> dict[int, float]:
+    """Weighted reciprocal rank fusion: score(d) = Σ_r w_r / (k + rank_r(d)), ranks from 1."""
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, row in enumerate(ranking, start=1):
+            fused[row] = fused.get(row, 0.0) + weight / (k + rank)
+    return fused
+
+
+def fusion_weights(query: str) -> tuple[float, float]:
+    """(dense, bm25). BM25 over Chinese tokens cannot help a question with no Chinese in it."""
+    if not HAN_RE.search(query):
+        return 1.0, 0.0
+    return 1.0, 1.0
+
+
+def filter_mask(index: LoadedIndex, years: set[int] | None, doc_ids: set[str] | None) -> np.ndarray | None:
+    if not years and not doc_ids:
+        return None
+    known_years = set(index.years)
+    if years and not years & known_years:
+        raise ZhengceError(
+            f"no documents from {', '.join(map(str, sorted(years)))} in the index; years indexed: "
+            f"{', '.join(map(str, sorted(known_years))) or 'none'}"
+        )
+    known_docs = {c.doc_id for c in index.chunks}
+    if doc_ids and not doc_ids & known_docs:
+        raise ZhengceError(f"no document {', '.join(sorted(doc_ids))} in the index; see: zhengce info")
+    return np.array(
+        [(not years or c.year in years) and (not doc_ids or c.doc_id in doc_ids) for c in index.chunks], dtype=bool
+    )
+
+
+def bm25_scores(index: LoadedIndex, query: str) -> np.ndarray:
+    tokens = [t for t in tokenize(query) if t in index.bm25.vocab_dict]
+    if not tokens:
+        return np.zeros(len(index.chunks), dtype=np.float32)
+    return np.asarray(index.bm25.get_scores(tokens), dtype=np.float32)
+
+
+def dense_scores(index: LoadedIndex, embedder: Embedder, query: str) -> np.ndarray:
+    vector = embedder.encode_queries([query])[0]
+    return index.vectors @ vector
+
+
+def top_rows(scores: np.ndarray, mask: np.ndarray | None, n: int, positive_only: bool = False) -> list[int]:
+    scores = np.where(mask, scores, -np.inf) if mask is not None else scores
+    n = min(n, len(scores))
+    rows = np.argpartition(-scores, n - 1)[:n] if n < len(scores) else np.arange(len(scores))
+    rows = rows[np.argsort(-scores[rows], kind="stable")]
+    keep = np.isfinite(scores[rows]) & ((scores[rows] > 0) if positive_only else True)
+    return [int(r) for r in rows[keep]]
+
+
+def search(
+    index: LoadedIndex,
+    embedder: Embedder | None,
+    query: str,
+    k: int = 5,
+    mode: str = "hybrid",
+    years: set[int] | None = None,
+    doc_ids: set[str] | None = None,
+) -> list[Hit]:
+    query = query.strip()
+    if not query:
+        raise ZhengceError("empty query; type a question or some keywords, e.g. 积分入学政策")
+    if mode not in MODES:
+        raise ZhengceError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    if mode != "bm25" and embedder is None:
+        raise ZhengceError(f"mode {mode!r} needs the embedding model")
+    mask = filter_mask(index, years, doc_ids)
+    n_candidates = max(k * CANDIDATES_PER_HIT, 50)
+    sparse = bm25_scores(index, query) if mode in ("bm25", "hybrid") else None
+    dense = dense_scores(index, embedder, query) if mode in ("dense", "hybrid") else None
+    if mode == "bm25":
+        ranked = [(row, float(sparse[row])) for row in top_rows(sparse, mask, k, positive_only=True)]
+    elif mode == "dense":
+        ranked = [(row, float(dense[row])) for row in top_rows(dense, mask, k)]
+    else:
+        w_dense, w_bm25 = fusion_weights(query)
+        fused = fuse_rrf(
+            [top_rows(dense, mask, n_candidates), top_rows(sparse, mask, n_candidates, positive_only=True)],
+            [w_dense, w_bm25],
+        )
+        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+    terms = set(tokenize(query))
+    hits = []
+    for rank, (row, score) in enumerate(ranked, start=1):
+        chunk = index.chunks[row]
+        hits.append(
+            Hit(
+                rank=rank,
+                score=round(score, 6),
+                chunk_id=chunk.chunk_id,
+                doc_id=chunk.doc_id,
+                title=chunk.title,
+                year=chunk.year,
+                section=chunk.section,
+                text=chunk.text,
+                dense_score=round(float(dense[row]), 6) if dense is not None else None,
+                bm25_score=round(float(sparse[row]), 6) if sparse is not None else None,
+                matched=tuple(sorted(terms & set(tokenize(chunk.text)), key=len, reverse=True)),
+            )
+        )
+    return hits

@@ -1,0 +1,291 @@
+"""The index on disk: FAISS vectors + BM25 keyword index + chunks, saved as atomic generations.
+
+    index_dir/
+      CURRENT            name of the live generation (replaced atomically)
+      gen-000007/        manifest.json, chunks.jsonl, documents.jsonl, vectors.npy, dense.faiss, bm25/
+      gen-000006/        the previous generation, kept so a bad build never leaves nothing to search
+
+No pickle anywhere: FAISS's own format, .npy without pickle, JSON Lines.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ingest.chunk import ChunkConfig
+from ingest.errors import ZhengceError
+from ingest.records import Chunk, Document, DocumentMeta
+from index.embed import EMBED_TEXT_VERSION, Embedder, embedding_text, text_hash
+from index.tokenize import tokenize, tokenizer_id
+
+SCHEMA_VERSION = 1
+CURRENT = "CURRENT"
+KEEP_GENERATIONS = 2
+
+
+class IndexMissing(ZhengceError):
+    pass
+
+
+class IndexMismatch(ZhengceError):
+    pass
+
+
+class IndexCorrupt(ZhengceError):
+    pass
+
+
+@dataclass
+class LoadedIndex:
+    path: Path  # the generation folder
+    manifest: dict
+    chunks: list[Chunk]
+    documents: list[dict]  # meta + cleaned text + section outline, for the reader
+    vectors: np.ndarray
+    dense: object  # faiss.Index
+    bm25: object  # bm25s.BM25
+
+    @property
+    def model_id(self) -> str:
+        return self.manifest["model"]["id"]
+
+    @property
+    def years(self) -> list[int]:
+        return sorted({c.year for c in self.chunks if c.year is not None})
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    generation: str
+    documents: int
+    chunks: int
+    embedded: int  # chunks whose vectors were computed in this build
+    reused: int  # chunks whose vectors came from the previous generation
+    seconds: float
+
+
+# ---------------------------------------------------------------- reading
+
+
+def current_generation(index_dir: Path) -> Path:
+    pointer = index_dir / CURRENT
+    if not pointer.exists():
+        raise IndexMissing(f"no index in {index_dir}; build it with: zhengce index")
+    name = pointer.read_text(encoding="utf-8").strip()
+    path = index_dir / name
+    if not name or not path.is_dir():
+        raise IndexCorrupt(f"{pointer} points to a missing generation {name!r}; rebuild with: zhengce index")
+    return path
+
+
+def read_manifest(generation: Path) -> dict:
+    try:
+        manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise IndexCorrupt(f"cannot read {generation / 'manifest.json'} ({exc}); rebuild with: zhengce index") from None
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        raise IndexMismatch(
+            f"index in {generation.parent} has schema {manifest.get('schema_version')}, this zhengce needs "
+            f"{SCHEMA_VERSION}; rebuild with: zhengce index"
+        )
+    return manifest
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_index(index_dir: Path, model_id: str | None = None) -> LoadedIndex:
+    """Load the live generation, verifying checksums; refuse an index built with another model."""
+    import bm25s
+    import faiss
+
+    generation = current_generation(index_dir)
+    manifest = read_manifest(generation)
+    if model_id is not None and manifest["model"]["id"] != model_id:
+        raise IndexMismatch(
+            f"index in {index_dir} was built with model {manifest['model']['id']!r}, not {model_id!r}; "
+            "rebuild with: zhengce index (or use the model it was built with)"
+        )
+    for name, expected in manifest["files"].items():
+        path = generation / name
+        if not path.exists() or file_sha256(path) != expected:
+            raise IndexCorrupt(f"index file {path} is missing or damaged (checksum mismatch); rebuild with: zhengce index")
+    try:
+        chunks = [Chunk.from_json(json.loads(line)) for line in read_lines(generation / "chunks.jsonl")]
+        documents = [json.loads(line) for line in read_lines(generation / "documents.jsonl")]
+        vectors = np.load(generation / "vectors.npy", allow_pickle=False)
+        dense = faiss.read_index(str(generation / "dense.faiss"))
+        bm25 = bm25s.BM25.load(str(generation / "bm25"), allow_pickle=False)
+    except Exception as exc:  # checksums passed, so this is a version problem, not damage
+        raise IndexCorrupt(f"cannot load index in {generation} ({type(exc).__name__}: {exc}); rebuild with: zhengce index") from None
+    if not (len(chunks) == len(vectors) == dense.ntotal):
+        raise IndexCorrupt(f"index in {generation} is inconsistent ({len(chunks)} chunks, {dense.ntotal} vectors); rebuild with: zhengce index")
+    return LoadedIndex(generation, manifest, chunks, documents, vectors, dense, bm25)
+
+
+def read_lines(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+
+
+# ---------------------------------------------------------------- building
+
+
+def previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
+    """embedding-text hash → vector from the live generation, if it used the same model."""
+    try:
+        generation = current_generation(index_dir)
+        manifest = read_manifest(generation)
+        if manifest["model"]["id"] != model_id or manifest["model"].get("embed_text") != EMBED_TEXT_VERSION:
+            return {}
+        chunks = [Chunk.from_json(json.loads(line)) for line in read_lines(generation / "chunks.jsonl")]
+        vectors = np.load(generation / "vectors.npy", allow_pickle=False)
+    except (ZhengceError, OSError, ValueError, KeyError):
+        return {}  # nothing reusable: embed everything
+    if len(chunks) != len(vectors):
+        return {}
+    return {text_hash(embedding_text(c)): v for c, v in zip(chunks, vectors)}
+
+
+def embed_chunks(
+    chunks: list[Chunk], embedder: Embedder, reusable: dict[str, np.ndarray], progress: Callable[[int], None] | None
+) -> tuple[np.ndarray, int]:
+    texts = [embedding_text(c) for c in chunks]
+    hashes = [text_hash(t) for t in texts]
+    missing = [i for i, h in enumerate(hashes) if h not in reusable]
+    vectors = np.zeros((len(chunks), embedder.dimension), dtype=np.float32)
+    for i, h in enumerate(hashes):
+        if h in reusable:
+            vectors[i] = reusable[h]
+    if missing:
+        vectors[missing] = embedder.encode_documents([texts[i] for i in missing], progress=progress)
+    return vectors, len(missing)
+
+
+def build_index(
+    index_dir: Path,
+    documents: list[Document],
+    chunks: list[Chunk],
+    embedder: Embedder,
+    chunk_config: ChunkConfig,
+    progress: Callable[[int], None] | None = None,
+) -> BuildReport:
+    """Write a new generation next to the live one and switch to it only when it is complete."""
+    import bm25s
+    import faiss
+
+    started = time.perf_counter()
+    if not chunks:
+        raise ZhengceError("nothing to index: the corpus has no readable documents")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(index_dir)
+    reusable = previous_vectors(index_dir, embedder.model_id)
+    vectors, embedded = embed_chunks(chunks, embedder, reusable, progress)
+
+    name = next_generation_name(index_dir)
+    tmp = index_dir / f".tmp-{name}-{os.getpid()}"
+    tmp.mkdir()
+    write_jsonl(tmp / "chunks.jsonl", [c.to_json() for c in chunks])
+    write_jsonl(tmp / "documents.jsonl", [document_record(d, chunks) for d in documents])
+    np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
+    dense = faiss.IndexFlatIP(embedder.dimension)
+    dense.add(vectors)
+    faiss.write_index(dense, str(tmp / "dense.faiss"))
+    bm25 = bm25s.BM25()
+    bm25.index([tokenize(f"{c.section} {c.text}") or ["∅"] for c in chunks], show_progress=False)
+    bm25.save(str(tmp / "bm25"), allow_pickle=False, show_progress=False)
+
+    files = {str(p.relative_to(tmp)): file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "model": {"id": embedder.model_id, "dimension": embedder.dimension, "embed_text": EMBED_TEXT_VERSION},
+        "chunker": chunk_config.to_json(),
+        "keyword": {"tokenizer": tokenizer_id(), "bm25": "bm25s default (lucene, k1=1.5, b=0.75)"},
+        "dense": {"faiss": "IndexFlatIP", "metric": "inner product over L2-normalised vectors"},
+        "chunk_count": len(chunks),
+        "documents": [{"doc_id": d.meta.doc_id, "file": d.meta.file, "sha256": d.sha256} for d in documents],
+        "files": files,
+    }
+    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    fsync_tree(tmp)
+    os.replace(tmp, index_dir / name)
+    switch_current(index_dir, name)
+    prune_generations(index_dir)
+    return BuildReport(name, len(documents), len(chunks), embedded, len(chunks) - embedded, time.perf_counter() - started)
+
+
+def document_record(document: Document, chunks: list[Chunk]) -> dict:
+    meta = document.meta
+    return {
+        **{k: getattr(meta, k) for k in DocumentMeta.__dataclass_fields__},
+        "sha256": document.sha256,
+        "chunk_count": sum(1 for c in chunks if c.doc_id == meta.doc_id),
+        "text": document.text,
+        "outline": [s.path_text for s in document.sections if s.heading],
+    }
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def generation_names(index_dir: Path) -> list[str]:
+    return sorted(p.name for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("gen-"))
+
+
+def next_generation_name(index_dir: Path) -> str:
+    names = generation_names(index_dir)
+    number = int(names[-1].split("-")[1]) + 1 if names else 1
+    return f"gen-{number:06d}"
+
+
+def fsync_tree(root: Path) -> None:
+    for path in [*root.rglob("*"), root]:
+        flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if path.is_dir() else 0)
+        fd = os.open(path, flags)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def switch_current(index_dir: Path, name: str) -> None:
+    tmp = index_dir / f".{CURRENT}.tmp"
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, index_dir / CURRENT)
+    fd = os.open(index_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def prune_generations(index_dir: Path) -> None:
+    live = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    names = [n for n in generation_names(index_dir) if n != live]
+    for name in names[: max(0, len(names) - (KEEP_GENERATIONS - 1))]:
+        shutil.rmtree(index_dir / name, ignore_errors=True)
+
+
+def remove_stale_temporaries(index_dir: Path) -> None:
+    """A build that crashed leaves a .tmp-* folder; it was never live, so it is safe to delete."""
+    for path in index_dir.glob(".tmp-gen-*"):
+        shutil.rmtree(path, ignore_errors=True)
