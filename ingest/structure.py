@@ -53,10 +53,10 @@ class Heading:
 
 
 def to_number(token: str) -> int:
-    if token.isdigit():
-        return int(token)
-    if token in CIRCLED:
+    if token in CIRCLED:  # before isdigit(): "①".isdigit() is True
         return CIRCLED.index(token) + 1
+    if token.isdecimal():
+        return int(token)
     # Chinese numerals up to 九十九
     if token == "十":
         return 10

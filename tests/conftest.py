@@ -1,0 +1,43 @@
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "corpus"
+RAW_2018 = CORPUS / "晋江2018年教育工作要点.txt"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch, tmp_path):
+    """No test reads or writes the user's data folder; the fake embedder unless a test asks otherwise."""
+    monkeypatch.setenv("ZHENGCE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("ZHENGCE_INDEX_DIR", raising=False)
+    monkeypatch.delenv("ZHENGCE_CORPUS", raising=False)
+    monkeypatch.setenv("ZHENGCE_MODEL", "fake:hash-384")
+
+
+@pytest.fixture
+def corpus_copy(tmp_path) -> Path:
+    """A writable copy of the bundled corpus."""
+    target = tmp_path / "corpus"
+    target.mkdir()
+    for path in CORPUS.iterdir():
+        if path.is_file():
+            (target / path.name).write_bytes(path.read_bytes())
+    return target
+
+
+@pytest.fixture
+def cleaned_2018() -> str:
+    from ingest.clean import clean_text
+
+    return clean_text(RAW_2018.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def document_2018():
+    from ingest.catalog import read_catalog
+    from ingest.pipeline import ingest_file
+
+    return ingest_file(RAW_2018, read_catalog(CORPUS)[RAW_2018.name])

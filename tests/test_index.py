@@ -1,0 +1,143 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest.chunk import ChunkConfig
+from ingest.pipeline import chunk_corpus, ingest_corpus
+from index.embed import HashEmbedder
+from index.search import fuse_rrf, fusion_weights, search
+from index.store import IndexCorrupt, IndexMismatch, IndexMissing, build_index, current_generation, load_index
+
+
+def build(corpus: Path, index_dir: Path, embedder=None, config=ChunkConfig()):
+    documents, _ = ingest_corpus(corpus)
+    return build_index(index_dir, documents, chunk_corpus(documents, config), embedder or HashEmbedder(), config)
+
+
+def test_round_trip_keeps_chunks_vectors_and_manifest(corpus_copy, tmp_path):
+    report = build(corpus_copy, tmp_path / "idx")
+    index = load_index(tmp_path / "idx")
+    assert len(index.chunks) == report.chunks == index.dense.ntotal == len(index.vectors)
+    documents, _ = ingest_corpus(corpus_copy)
+    assert [c.chunk_id for c in index.chunks] == [c.chunk_id for c in chunk_corpus(documents)]
+    manifest = index.manifest
+    assert manifest["schema_version"] == 1 and manifest["model"] == {"id": "fake:hash-384", "dimension": 384, "embed_text": "section-path+text/1"}
+    assert manifest["chunker"] == {"chunk_size": 300, "chunk_overlap": 0, "min_chars": 30}
+    assert {"chunks.jsonl", "vectors.npy", "dense.faiss", "documents.jsonl"} <= set(manifest["files"])
+    assert manifest["documents"][0]["sha256"] and manifest["documents"][0]["file"] == "晋江2018年教育工作要点.txt"
+    np.testing.assert_allclose(np.linalg.norm(index.vectors, axis=1), 1.0, rtol=1e-5)
+    assert index.documents[0]["text"].startswith("晋江市2018年教育工作要点\n晋江市教育局")
+
+
+def test_no_pickle_files(corpus_copy, tmp_path):
+    build(corpus_copy, tmp_path / "idx")
+    generation = current_generation(tmp_path / "idx")
+    for path in generation.rglob("*.npy"):
+        np.load(path, allow_pickle=False)  # raises if any array needed pickle
+    assert not list(generation.rglob("*.pkl")) and not list(generation.rglob("*.pickle"))
+
+
+class ExplodingEmbedder(HashEmbedder):
+    def encode_documents(self, texts, progress=None):
+        if progress:
+            progress(len(texts) // 2)
+        raise RuntimeError("power cut")
+
+
+def test_a_crash_mid_build_leaves_the_previous_index_usable(corpus_copy, tmp_path, monkeypatch):
+    index_dir = tmp_path / "idx"
+    build(corpus_copy, index_dir)
+    before = load_index(index_dir)
+    (corpus_copy / "new.txt").write_text("晋江市2019年教育工作要点\n一、总体要求\n1.虚构测试数据。新增学位一万个，建设智慧校园。", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="power cut"):
+        build(corpus_copy, index_dir, embedder=ExplodingEmbedder())
+    import faiss
+
+    def broken_write(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(faiss, "write_index", broken_write)
+    with pytest.raises(OSError, match="disk full"):
+        build(corpus_copy, index_dir)
+    after = load_index(index_dir)
+    assert after.path == before.path and len(after.chunks) == len(before.chunks)
+    assert search(after, HashEmbedder(), "积分入学", k=1)[0].section.endswith("2.义务教育优质均衡")
+    monkeypatch.undo()
+    build(corpus_copy, index_dir)  # the next build cleans up the half-written folder and succeeds
+    assert not list(index_dir.glob(".tmp-*"))
+    assert len(load_index(index_dir).chunks) > len(before.chunks)
+
+
+def test_reindex_embeds_only_changed_chunks(corpus_copy, tmp_path):
+    index_dir = tmp_path / "idx"
+    first = build(corpus_copy, index_dir)
+    assert first.embedded == first.chunks
+    again = build(corpus_copy, index_dir)
+    assert (again.embedded, again.reused) == (0, first.chunks)
+    raw = (corpus_copy / "晋江2018年教育工作要点.txt").read_text(encoding="utf-8")
+    (corpus_copy / "晋江2018年教育工作要点.txt").write_text(raw.replace("约 3.86 万个", "约 4.2 万个"), encoding="utf-8")
+    (corpus_copy / "2019.txt").write_text("晋江市2019年教育工作要点\n一、总体要求\n1.虚构测试数据。新增学位一万个，建设智慧校园。", encoding="utf-8")
+    changed = build(corpus_copy, index_dir)
+    assert changed.embedded == 2  # the edited chunk and the new document's only chunk
+    assert changed.reused == first.chunks - 1
+    assert len(list(index_dir.glob("gen-*"))) == 2  # the live generation and the one before it
+
+
+def test_index_built_with_another_model_is_refused(corpus_copy, tmp_path):
+    build(corpus_copy, tmp_path / "idx")
+    with pytest.raises(IndexMismatch, match="built with model 'fake:hash-384'"):
+        load_index(tmp_path / "idx", model_id="intfloat/multilingual-e5-small")
+
+
+def test_other_schema_and_damage_are_refused(corpus_copy, tmp_path):
+    index_dir = tmp_path / "idx"
+    with pytest.raises(IndexMissing, match="zhengce index"):
+        load_index(index_dir)
+    build(corpus_copy, index_dir)
+    generation = current_generation(index_dir)
+    (generation / "vectors.npy").write_bytes(b"garbage")
+    with pytest.raises(IndexCorrupt, match="vectors.npy"):
+        load_index(index_dir)
+    manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    manifest["schema_version"] = 99
+    (generation / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexMismatch, match="schema 99"):
+        load_index(index_dir)
+
+
+def test_filters_by_year_and_document(corpus_copy, tmp_path):
+    (corpus_copy / "jj2019.txt").write_text(
+        "晋江市2019年教育工作要点\n一、总体要求\n1.积分入学。虚构测试数据：继续完善积分入学制度，新增学位一万个。", encoding="utf-8"
+    )
+    build(corpus_copy, tmp_path / "idx")
+    index = load_index(tmp_path / "idx")
+    assert index.years == [2018, 2019]
+    for mode in ("bm25", "dense", "hybrid"):
+        hits = search(index, HashEmbedder(), "积分入学", k=5, mode=mode, years={2019})
+        assert hits and {h.year for h in hits} == {2019}
+        hits = search(index, HashEmbedder(), "积分入学", k=5, mode=mode, doc_ids={"晋江2018年教育工作要点"})
+        assert hits and {h.doc_id for h in hits} == {"晋江2018年教育工作要点"}
+
+
+def test_rrf_fusion_by_hand():
+    # rows 7 and 3: dense ranks 7 first, 3 second; bm25 ranks 3 first, 9 second
+    fused = fuse_rrf([[7, 3], [3, 9]], [1.0, 1.0], k=60)
+    assert fused[3] == pytest.approx(1 / 62 + 1 / 61)  # 0.032522...
+    assert fused[7] == pytest.approx(1 / 61)
+    assert fused[9] == pytest.approx(1 / 62)
+    assert sorted(fused, key=fused.get, reverse=True) == [3, 7, 9]
+    weighted = fuse_rrf([[7, 3], [3, 9]], [1.0, 0.0], k=60)
+    assert weighted[3] == pytest.approx(1 / 62) and weighted[9] == 0.0
+
+
+def test_english_questions_do_not_use_the_keyword_index():
+    assert fusion_weights("How many school places?") == (1.0, 0.0)
+    assert fusion_weights("积分入学 policy") == (1.0, 1.0)
+
+
+def test_hits_mark_whole_query_words(corpus_copy, tmp_path):
+    build(corpus_copy, tmp_path / "idx")
+    hit = search(load_index(tmp_path / "idx"), HashEmbedder(), "积分入学政策", k=1, mode="bm25")[0]
+    assert hit.matched[0] == "积分入学" and "政策" in hit.matched
