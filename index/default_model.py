@@ -105,10 +105,12 @@ def ensure_default_model(cache_dir: Path | None = None) -> Path:
         try:
             os.replace(tmp, target)
         except OSError:
-            # Another process finished first (target exists and is not empty).
+            # The target appeared meanwhile: normally another process finished first.
             if (target / MARKER_FILE).is_file():
                 return target
-            raise
+            raise RuntimeError(
+                f"{target} exists but holds no {MARKER_FILE}; delete it to rebuild the default model"
+            ) from None
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

