@@ -84,6 +84,9 @@ class SentenceTransformerEmbedder:
         # already in the local Hugging Face cache still loads; HF_HUB_OFFLINE=0 allows downloads.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # its per-load "Loading weights" bar is noise to users
 
         self.model_id = model_id
         self.batch_size = batch_size
