@@ -76,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_info)
 
+    p = sub.add_parser("bench", parents=[common], help="measure speed and memory (corpus size, 10k and 100k chunks)")
+    p.add_argument("--sizes", default="10000,100000", help="synthetic corpus sizes in chunks (default 10000,100000)")
+    p.add_argument("--repeats", type=int, default=3, help="passes over the query list per measurement (default 3)")
+    p.add_argument("--no-cold-start", action="store_true", help="skip the serve → first answer measurement")
+    p.add_argument("--out", type=Path, default=None, help="where bench.md / bench.json go (default <data dir>/bench)")
+    p.set_defaults(run=cmd_bench)
+
     p = sub.add_parser("demo", parents=[common], help="build the index if needed and run a sample search")
     p.add_argument("query", nargs="?", default=EXAMPLE_QUERY)
     p.set_defaults(run=cmd_demo)
@@ -221,13 +228,33 @@ def cmd_info(args) -> int:
     else:
         print(f"         {index['generation']} built {index['created']}, {index['chunks']} chunks, schema {index['schema_version']}")
         print(f"         chunker {index['chunker']}")
-        print(f"         dense {index['dense']['faiss']}; keyword {index['keyword']['tokenizer']}")
+        dense = index["dense"]
+        kind = "exact" if dense.get("exact", True) else f"approximate {dense.get('params')}"
+        print(f"         dense {dense['faiss']} ({kind}; exact up to {dense.get('exact_search_max_chunks', '?')} chunks); keyword {index['keyword']['tokenizer']}")
         print(f"         documents per year: {', '.join(f'{y}: {n}' for y, n in index['documents_per_year'].items())}")
         for d in index["documents"]:
             print(f"         - {d['doc_id']}: 《{d['title']}》 {d['year']} {d['issuer']} {d['date']} ({d['chunk_count']} chunks)")
     model = info["model"]
     print(f"model    {model.get('index_model', model['configured'])}" + (f", dimension {model['dimension']}" if "dimension" in model else ""))
     print(f"         cache {model['cache']}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from app.paths import default_data_dir
+    from eval.bench import run_bench, save, to_markdown
+    from ingest.errors import ZhengceError
+
+    try:
+        sizes = tuple(int(s) for s in args.sizes.split(",") if s.strip())
+    except ValueError:
+        raise ZhengceError("--sizes takes chunk counts separated by commas, e.g. 10000,100000") from None
+    corpus_dir, _ = dirs(args)
+    out_dir = args.out or default_data_dir() / "bench"
+    result = run_bench(corpus_dir, out_dir, sizes=sizes, repeats=args.repeats, cold_start=not args.no_cold_start)
+    print(to_markdown(result))
+    md, js = save(result, out_dir)
+    print(f"saved {md} and {js}")
     return 0
 
 

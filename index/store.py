@@ -29,6 +29,11 @@ from index.tokenize import tokenize, tokenizer_id
 SCHEMA_VERSION = 1
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2
+# Exact search up to this many chunks, HNSW above (see docs/benchmark.md for the measurements behind it).
+EXACT_SEARCH_MAX_CHUNKS = 50_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 64
 
 
 class IndexMissing(ZhengceError):
@@ -200,8 +205,7 @@ def build_index(
     write_jsonl(tmp / "chunks.jsonl", [c.to_json() for c in chunks])
     write_jsonl(tmp / "documents.jsonl", [document_record(d, chunks) for d in documents])
     np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
-    dense = faiss.IndexFlatIP(embedder.dimension)
-    dense.add(vectors)
+    dense = make_dense_index(vectors)
     faiss.write_index(dense, str(tmp / "dense.faiss"))
     bm25 = bm25s.BM25()
     bm25.index([tokenize(f"{c.section} {c.text}") or ["∅"] for c in chunks], show_progress=False)
@@ -214,7 +218,7 @@ def build_index(
         "model": {"id": embedder.model_id, "dimension": embedder.dimension, "embed_text": EMBED_TEXT_VERSION},
         "chunker": chunk_config.to_json(),
         "keyword": {"tokenizer": tokenizer_id(), "bm25": "bm25s default (lucene, k1=1.5, b=0.75)"},
-        "dense": {"faiss": "IndexFlatIP", "metric": "inner product over L2-normalised vectors"},
+        "dense": dense_description(dense),
         "chunk_count": len(chunks),
         "documents": [{"doc_id": d.meta.doc_id, "file": d.meta.file, "sha256": d.sha256} for d in documents],
         "files": files,
@@ -225,6 +229,32 @@ def build_index(
     switch_current(index_dir, name)
     prune_generations(index_dir)
     return BuildReport(name, len(documents), len(chunks), embedded, len(chunks) - embedded, time.perf_counter() - started)
+
+
+def make_dense_index(vectors: np.ndarray):
+    """Exact inner product for small corpora; HNSW when exact search gets too slow (by chunk count)."""
+    import faiss
+
+    dimension = vectors.shape[1]
+    if len(vectors) <= EXACT_SEARCH_MAX_CHUNKS:
+        index = faiss.IndexFlatIP(dimension)
+    else:
+        index = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    index.add(vectors)
+    return index
+
+
+def dense_description(index) -> dict:
+    exact = type(index).__name__ == "IndexFlatIP"
+    return {
+        "faiss": type(index).__name__,
+        "exact": exact,
+        "metric": "inner product over L2-normalised vectors",
+        "params": {} if exact else {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH},
+        "exact_search_max_chunks": EXACT_SEARCH_MAX_CHUNKS,
+    }
 
 
 def document_record(document: Document, chunks: list[Chunk]) -> dict:

@@ -1,0 +1,362 @@
+"""zhengce bench: speed and memory at today's size and at 10k / 100k chunks.
+
+Large sizes use synthetic corpora recombined from the real chunks' sentences, so the text stays realistic.
+Embedding 100k chunks with the model would take hours on 2 cores, so each real sentence is embedded once
+(cached on disk) and a synthetic chunk's vector is the normalised sum of its sentences' vectors. That keeps
+the vectors' distribution realistic for latency and for approximate-search recall, and it is stated in the
+report; query vectors always come from the real model.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ingest.chunk import ChunkConfig
+from ingest.records import Chunk
+
+QUERIES = [
+    "积分入学政策", "今年新增多少学位", "学前教育的目标是什么", "职业学校和企业怎么合作培养人才",
+    "学校领导班子怎么考核", "要建几个体育场馆", "智慧教室建设", "民办幼儿园怎么管理", "大班额问题怎么解决",
+    "教师师德师风建设有哪些措施", "名校长引进计划", "高中教育多样化发展", "社区教育怎么开展", "党风廉政建设责任",
+    "教育国际化有哪些项目", "How many smart classrooms will be built?", "What is the admission policy for migrant children?",
+    "普惠性幼儿园覆盖率", "校园足球场建设", "教育信息化平台",
+]
+SIZES = (10_000, 100_000)
+
+
+@dataclass
+class BenchResult:
+    rows: list[dict] = field(default_factory=list)  # one per measurement: what, size, value, unit, target, ok
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, what: str, value: float, unit: str, size: str = "", target: str = "", ok: bool | None = None) -> None:
+        self.rows.append({"what": what, "size": size, "value": round(value, 3), "unit": unit, "target": target, "ok": ok})
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# ---------------------------------------------------------------- synthetic corpora
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s for s in re.findall(r"[^。！？；]+[。！？；]?", text) if len(s) >= 8]
+
+
+def sentence_pool(chunks: list[Chunk]) -> list[tuple[str, str]]:
+    """(section path, sentence) for every sentence of the real corpus."""
+    return [(c.section, s) for c in chunks for s in split_sentences(c.text)]
+
+
+def sentence_vectors(pool: list[tuple[str, str]], embedder, cache_dir: Path) -> np.ndarray:
+    key = hashlib.sha256(("\n".join(s for _, s in pool) + embedder.model_id).encode()).hexdigest()[:16]
+    path = cache_dir / f"sentences-{key}.npy"
+    if path.exists():
+        return np.load(path, allow_pickle=False)
+    vectors = embedder.encode_documents([s for _, s in pool])
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors, allow_pickle=False)
+    return vectors
+
+
+def synthetic_corpus(pool: list[tuple[str, str]], vectors: np.ndarray, n: int, seed: int = 7) -> tuple[list[Chunk], np.ndarray]:
+    """n chunks of 3–5 real sentences each, spread over 2010–2025 and 40-chunk documents."""
+    rng = random.Random(seed)
+    chunks, rows = [], np.zeros((n, vectors.shape[1]), dtype=np.float32)
+    for i in range(n):
+        picks = rng.sample(range(len(pool)), rng.randint(3, 5))
+        text = "".join(pool[p][1] for p in picks)
+        year = 2010 + (i // 40) % 16
+        doc = f"synthetic-{i // 40:05d}"
+        chunks.append(Chunk(hashlib.sha1(f"{doc}{i}".encode()).hexdigest()[:16], doc, f"合成测试文件{i // 40}（{year}年）", year, pool[picks[0]][0], text, i % 40))
+        rows[i] = vectors[picks].sum(axis=0)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    return chunks, rows
+
+
+@dataclass
+class PrecomputedEmbedder:
+    """Documents get the precomputed synthetic vectors; queries go to the real model."""
+
+    real: object
+    by_text: dict[str, np.ndarray]
+
+    @property
+    def model_id(self) -> str:
+        return self.real.model_id
+
+    @property
+    def dimension(self) -> int:
+        return self.real.dimension
+
+    def encode_queries(self, texts):
+        return self.real.encode_queries(texts)
+
+    def encode_documents(self, texts, progress=None):
+        out = np.stack([self.by_text[t] for t in texts])
+        if progress:
+            progress(len(texts))
+        return out
+
+
+def build_synthetic_index(size: int, pool, vectors, embedder, cache_dir: Path) -> tuple[Path, float]:
+    """Build (or reuse) the index of a synthetic corpus; returns its folder and the build seconds."""
+    from index.embed import embedding_text
+    from index.store import SCHEMA_VERSION, build_index, load_index
+
+    index_dir = cache_dir / f"index-{size}-schema{SCHEMA_VERSION}"
+    try:
+        load_index(index_dir)
+        return index_dir, float("nan")
+    except Exception:
+        shutil.rmtree(index_dir, ignore_errors=True)
+    chunks, rows = synthetic_corpus(pool, vectors, size)
+    precomputed = PrecomputedEmbedder(embedder, {embedding_text(c): v for c, v in zip(chunks, rows)})
+    started = time.perf_counter()
+    build_index(index_dir, [], chunks, precomputed, ChunkConfig())
+    return index_dir, time.perf_counter() - started
+
+
+# ---------------------------------------------------------------- measurements
+
+
+def time_queries(fn, queries: list[str], repeats: int) -> list[float]:
+    fn(queries[0])  # warm caches (jieba, BLAS threads)
+    timings = []
+    for _ in range(repeats):
+        for query in queries:
+            started = time.perf_counter()
+            fn(query)
+            timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def measure_latency(result: BenchResult, label: str, index, embedder, repeats: int, targets: dict[str, float]) -> dict[str, float]:
+    from index.search import search
+
+    p50s = {}
+    floor = time_queries(lambda q: embedder.encode_queries([q]), QUERIES, repeats)
+    result.add("query encoding alone (floor) p50", statistics.median(floor), "ms", label)
+    result.add("query encoding alone (floor) p95", percentile(floor, 95), "ms", label)
+    p50s["floor"] = statistics.median(floor)
+    for mode in ("bm25", "dense", "hybrid"):
+        timings = time_queries(lambda q: search(index, embedder, q, k=5, mode=mode), QUERIES, repeats)
+        p50, p95 = statistics.median(timings), percentile(timings, 95)
+        target = targets.get(mode)
+        result.add(f"{mode} query p50", p50, "ms", label, f"≤ {target:g} ms" if target else "", p50 <= target if target else None)
+        result.add(f"{mode} query p95", p95, "ms", label)
+        p50s[mode] = p50
+    return p50s
+
+
+def measure_ann(result: BenchResult, index, embedder, label: str) -> None:
+    """Exact inner product against HNSW at this size: latency of the FAISS call and recall@10."""
+    import faiss
+
+    queries = embedder.encode_queries(QUERIES)
+    exact = faiss.IndexFlatIP(index.vectors.shape[1])
+    exact.add(index.vectors)
+    started = time.perf_counter()
+    hnsw = faiss.IndexHNSWFlat(index.vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = 80
+    hnsw.add(index.vectors)
+    result.add("HNSW build (M=32, efConstruction=80)", time.perf_counter() - started, "s", label)
+    _, truth = exact.search(queries, 10)
+    for name, ann in (("exact IndexFlatIP", exact), ("HNSW efSearch=64", hnsw)):
+        if ann is hnsw:
+            ann.hnsw.efSearch = 64
+        timings = []
+        for row in range(len(queries)):
+            started = time.perf_counter()
+            _, found = ann.search(queries[row : row + 1], 10)
+            timings.append((time.perf_counter() - started) * 1000)
+        recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(ann.search(queries, 10)[1], truth)])
+        result.add(f"{name}: search p50", statistics.median(timings), "ms", label)
+        result.add(f"{name}: recall@10 vs exact", float(recall), "", label)
+
+
+def measure_memory(index_dir: Path) -> tuple[float, float]:
+    """In a fresh process: RSS with the model loaded, then with the index loaded and one query answered."""
+    code = (
+        "import json,sys;from pathlib import Path;from eval.bench import rss_mb;"
+        "from index.store import load_index;from index.embed import load_embedder;from index.search import search;"
+        f"idx_dir=Path({str(index_dir)!r});"
+        "from index.store import read_manifest,current_generation;"
+        "mid=read_manifest(current_generation(idx_dir))['model']['id'];e=load_embedder(mid);e.encode_queries(['热身']);"
+        "a=rss_mb();i=load_index(idx_dir);search(i,e,'积分入学政策',k=5);b=rss_mb();print(json.dumps([a,b]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1])
+    model_rss, total_rss = json.loads(out.stdout.strip().splitlines()[-1])
+    return model_rss, total_rss - model_rss
+
+
+def measure_build(result: BenchResult, corpus_dir: Path, work: Path, embedder) -> None:
+    """Index the real corpus plus fictional recombined documents, then change one document and re-index."""
+    from app.core import index_corpus
+    from index.embed import embedding_text
+    from ingest.pipeline import chunk_corpus, ingest_corpus
+
+    corpus = work / "corpus"
+    shutil.copytree(corpus_dir, corpus)
+    real_chunks = chunk_corpus(ingest_corpus(corpus)[0])
+    sentences = [s for _, s in sentence_pool(real_chunks)]
+    rng = random.Random(3)
+    for number in range(3):  # fictional benchmark documents so the build is long enough to measure
+        paragraphs = ["".join(rng.sample(sentences, 4)) for _ in range(12)]
+        body = "\n".join(f"{i + 1}.第{i + 1}项工作。{p}" for i, p in enumerate(paragraphs))
+        (corpus / f"bench-fictional-{number}.txt").write_text(f"虚构基准测试文件{number}（{2019 + number}年）\n一、重点工作\n{body}\n", encoding="utf-8")
+    documents, _ = ingest_corpus(corpus)
+    chunks = chunk_corpus(documents)
+    texts = [embedding_text(c) for c in chunks]
+    started = time.perf_counter()
+    embedder.encode_documents(texts)
+    encoder_seconds = time.perf_counter() - started
+    result.add("encoder alone", len(texts) / encoder_seconds, "chunks/s", f"{len(chunks)} chunks")
+
+    index_dir = work / "index"
+    rss_before = rss_mb()
+    started = time.perf_counter()
+    report = index_corpus(corpus, index_dir, model_id=embedder.model_id, show_progress=False).report
+    build_seconds = time.perf_counter() - started
+    ratio = encoder_seconds / build_seconds
+    result.add("index build (warm model)", build_seconds, "s", f"{report.chunks} chunks")
+    result.add("index build throughput", report.chunks / build_seconds, "chunks/s", f"{report.chunks} chunks")
+    result.add("build throughput / encoder throughput", ratio, "", f"{report.chunks} chunks", "≥ 0.90", ratio >= 0.9)
+    result.add("RSS growth during build (model already loaded)", max(0.0, rss_mb() - rss_before), "MB", f"{report.chunks} chunks")
+
+    changed = corpus / "bench-fictional-1.txt"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("第3项工作。", "第3项工作（已修订）。"), encoding="utf-8")
+    started = time.perf_counter()
+    again = index_corpus(corpus, index_dir, model_id=embedder.model_id, show_progress=False).report
+    result.add("re-index after one document changed", time.perf_counter() - started, "s", f"{again.embedded} of {again.chunks} chunks re-embedded")
+
+
+def measure_cold_start(result: BenchResult, index_dir: Path, corpus_dir: Path) -> None:
+    """From `zhengce serve` to the first answered question, with the model already built."""
+    try:
+        from gradio_client import Client
+    except ImportError:
+        result.notes.append("cold start not measured: gradio_client is not installed")
+        return
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "ZHENGCE_INDEX_DIR": str(index_dir), "ZHENGCE_CORPUS": str(corpus_dir)}
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
+    try:
+        while time.perf_counter() - started < 120:
+            if server.poll() is not None:
+                result.notes.append(f"cold start not measured: zhengce serve exited with {server.returncode}")
+                return
+            try:
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+                client.predict("积分入学政策", api_name="/ask")
+                seconds = time.perf_counter() - started
+                result.add("cold start: serve → first answer", seconds, "s", "bundled corpus", "≤ 20 s", seconds <= 20)
+                return
+            except Exception:
+                time.sleep(0.25)
+        result.notes.append("cold start not measured: no answer within 120 s")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def run_bench(corpus_dir: Path, out_dir: Path, sizes: tuple[int, ...] = SIZES, repeats: int = 3, cold_start: bool = True) -> BenchResult:
+    from app.core import index_corpus
+    from index.default_model import DEFAULT_MODEL_ID
+    from index.embed import load_embedder
+    from index.store import load_index
+    from ingest.pipeline import chunk_corpus, ingest_corpus
+
+    result = BenchResult()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cache_dir = out_dir / "cache"
+    model_id = os.environ.get("ZHENGCE_MODEL") or DEFAULT_MODEL_ID
+    started = time.perf_counter()
+    embedder = load_embedder(model_id)
+    result.add("model load (in process)", time.perf_counter() - started, "s")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        measure_build(result, corpus_dir, work / "build", embedder)
+        index_dir = work / "corpus-index"
+        index_corpus(corpus_dir, index_dir, model_id=model_id, show_progress=False)
+        index = load_index(index_dir)
+        label = f"corpus ({len(index.chunks)} chunks)"
+        p50 = measure_latency(result, label, index, embedder, repeats, {"hybrid": 25.0})
+        overhead = (p50["hybrid"] - p50["floor"]) / p50["hybrid"]
+        result.add("hybrid search overhead (all but query encoding)", overhead * 100, "% of total", label, "≤ 30%", overhead <= 0.30)
+        if cold_start:
+            measure_cold_start(result, index_dir, corpus_dir)
+
+    pool = sentence_pool(chunk_corpus(ingest_corpus(corpus_dir)[0]))
+    vectors = sentence_vectors(pool, embedder, cache_dir)
+    for size in sizes:
+        index_dir, build_seconds = build_synthetic_index(size, pool, vectors, embedder, cache_dir)
+        label = f"{size // 1000}k chunks (synthetic)"
+        if build_seconds == build_seconds:  # not NaN: built in this run
+            result.add("index build without embedding (BM25 + FAISS + files)", build_seconds, "s", label)
+        index = load_index(index_dir)
+        result.add("index type chosen", 0, index.manifest["dense"]["faiss"], label)
+        measure_latency(result, label, index, embedder, max(1, repeats - 1), {"hybrid": 50.0} if size >= 100_000 else {})
+        if size >= 100_000:
+            measure_ann(result, index, embedder, label)
+            model_rss, index_rss = measure_memory(index_dir)
+            result.add("RSS of model alone (fresh process)", model_rss, "MB", label)
+            result.add("RSS beyond the model (index loaded + one query)", index_rss, "MB", label, "≤ 1024 MB", index_rss <= 1024)
+        del index
+    result.notes.append(
+        "Synthetic chunks: 3–5 real sentences recombined; vectors are normalised sums of cached real sentence "
+        "embeddings (query vectors come from the real model)."
+    )
+    return result
+
+
+def to_markdown(result: BenchResult) -> str:
+    lines = [
+        "| measurement | size | value | unit | target | met |",
+        "| --- | --- | ---: | --- | --- | --- |",
+    ]
+    for row in result.rows:
+        met = "" if row["ok"] is None else ("yes" if row["ok"] else "**no**")
+        value = "" if row["what"] == "index type chosen" else f"{row['value']:g}"
+        lines.append(f"| {row['what']} | {row['size']} | {value} | {row['unit']} | {row['target']} | {met} |")
+    lines += [""] + [f"- {note}" for note in result.notes]
+    return "\n".join(lines) + "\n"
+
+
+def save(result: BenchResult, out_dir: Path) -> tuple[Path, Path]:
+    import platform
+
+    meta = {"machine": f"{platform.machine()}, {os.cpu_count()} cores", "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M")}
+    md = out_dir / "bench.md"
+    md.write_text(f"# zhengce bench ({meta['date']}, {meta['machine']})\n\n" + to_markdown(result), encoding="utf-8")
+    js = out_dir / "bench.json"
+    js.write_text(json.dumps({"meta": meta, "rows": result.rows, "notes": result.notes}, ensure_ascii=False, indent=2), encoding="utf-8")
+    return md, js
