@@ -43,9 +43,14 @@ def ingest_corpus(corpus_dir: Path) -> tuple[list[Document], list[CorpusProblem]
     """Every readable file becomes a Document; each unreadable one is reported and skipped."""
     catalog = read_catalog(corpus_dir)
     documents, problems = [], []
+    seen: dict[str, str] = {}  # doc_id → file: plan.docx and plan.pdf would share the id "plan"
     for path in corpus_files(corpus_dir):
+        if path.stem in seen:
+            problems.append(CorpusProblem(path.name, f"{path.name}: same name as {seen[path.stem]} (document ids are file names without extension); rename one of them"))
+            continue
         try:
             documents.append(ingest_file(path, catalog.get(path.name, {})))
+            seen[path.stem] = path.name
         except LoadError as exc:
             problems.append(CorpusProblem(path.name, str(exc)))
     return documents, problems

@@ -1,0 +1,131 @@
+"""Fixture documents written for the tests: invented 2019 and 2020 plans (虚构测试数据), and bad files.
+
+Everything here is fictional test data; the numbers were made up to change from year to year
+(普惠性学前教育覆盖率 83% in the real 2018 plan → 88% in 2019 → 90% in 2020).
+"""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+FICTION = "说明：本文件为虚构测试数据，仅供zhengce测试使用，不是真实政策文件。"
+
+PLAN_2019 = [
+    "晋江市2019年教育工作要点",
+    "晋江市教育局",
+    "（2019年3月）",
+    "2019年，全市教育工作以办好人民满意的教育为目标，推动教育高质量发展。",
+    "一、优化资源配置，夯实教育发展基础",
+    "1.加快推进教育信息化建设",
+    "建设教育综合云平台，推动全市智慧校园建设，建设80个智慧教室、40个录播教室。开展人工智能教育试点。",
+    "2.加强教育配套规划建设",
+    "新建、扩建中小学校15所，新增学位1.2万个。",
+    "二、强化统筹推动，促进各类教育协调发展",
+    "1.学前教育公益普惠",
+    "完善学前教育保障机制，提高普惠性学前教育覆盖率至88%以上。基本完成12所新建公办幼儿园建设。开展学前教育集团化办学试点，推行幼儿园教师持证上岗制度。",
+    "2.义务教育优质均衡",
+    "完善“积分入学”制度，消除义务教育阶段大班额。",
+]
+TABLE_2019 = [("重点项目", "完成时限"), ("智慧教室建设", "2019年12月"), ("公办幼儿园建设", "2019年9月")]
+
+PLAN_2020 = [
+    "晋江市2020年教育工作要点",
+    "晋江市教育局",
+    "（2020年2月）",
+    "2020年是全面建成小康社会收官之年，全市教育工作要补齐短板、提升质量。",
+    "一、优化资源配置，夯实教育发展基础",
+    "1.加快推进教育信息化建设",
+    "推动全市智慧校园建设，建设100个智慧教室，实现录播教室全覆盖。",
+    "二、强化统筹推动，促进各类教育协调发展",
+    "1.学前教育公益普惠",
+    "普惠性学前教育覆盖率达到90%以上。新建公办幼儿园15所。开展学前教育集团化办学试点，实施农村幼儿园质量提升工程。",
+    "2.义务教育优质均衡",
+    "完善“积分入学”制度，推进集团化办学。",
+]
+
+
+def write_docx(path: Path, lines: list[str], table: list[tuple[str, ...]] | None = None) -> Path:
+    import docx
+
+    document = docx.Document()
+    document.core_properties.comments = FICTION
+    for line in lines:
+        document.add_paragraph(line)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                grid.cell(r, c).text = value
+    document.add_paragraph(FICTION)
+    document.save(str(path))
+    return path
+
+
+def write_pdf(path: Path, lines: list[str], width: int = 30) -> Path:
+    """A PDF with a text layer, lines wrapped at `width` characters the way a real page wraps them.
+
+    STSong-Light is one of the Adobe CID fonts every PDF reader has: no font file is needed, and the
+    file is made the way many government PDFs are (a non-embedded Chinese CID font).
+    """
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    pdf = canvas.Canvas(str(path))
+    pdf.setTitle("虚构测试数据")
+    y = 800
+    for line in lines + [FICTION]:
+        pieces = [line[i : i + width] for i in range(0, len(line), width)]
+        for piece in pieces:
+            pdf.setFont("STSong-Light", 12)
+            pdf.drawString(50, y, piece)
+            y -= 16
+            if y < 60:
+                pdf.showPage()
+                y = 800
+        y -= 10  # paragraph gap: pdfminer puts each paragraph in its own text box
+    pdf.save()
+    return path
+
+
+def write_scanned_pdf(path: Path) -> Path:
+    """A page with only drawings, like a scan without OCR: no text layer."""
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path))
+    pdf.setTitle("虚构测试数据")
+    for i in range(20):
+        pdf.rect(50, 780 - 30 * i, 400, 12, fill=1)
+    pdf.save()
+    return path
+
+
+def write_html(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
+    nav = "".join(f"<li><a href='/n{i}'>栏目导航{i}</a></li>" for i in range(12))
+    body = "".join(f"<p>{line}</p>" for line in lines[1:])
+    html = (
+        f"<html><head><meta charset='{encoding}'><title>{lines[0]} - 晋江市人民政府</title></head><body>"
+        f"<div class='nav'><ul>{nav}</ul></div><div class='crumb'>当前位置：首页 > 政务公开 > 通知公告</div>"
+        f"<div class='article'><h1>{lines[0]}</h1>{body}<p>{FICTION}</p></div>"
+        "<div class='footer'>主办单位：晋江市人民政府办公室 版权所有 闽ICP备00000000号 网站标识码：0000000000</div>"
+        "</body></html>"
+    )
+    path.write_bytes(html.encode(encoding))
+    return path
+
+
+def write_text(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
+    path.write_bytes("\n".join(lines + [FICTION]).encode(encoding))
+    return path
+
+
+def write_zip_bomb_docx(path: Path, unpacked_mb: int = 210) -> Path:
+    """A .docx-shaped zip whose one member inflates to more than the limit (zeros compress ~1000×)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("word/document.xml", "w", force_zip64=True) as member:
+            block = b"\0" * (1024 * 1024)
+            for _ in range(unpacked_mb):
+                member.write(block)
+    return path
