@@ -55,6 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_index)
 
+    p = sub.add_parser("add", parents=[common], help="copy documents into the corpus, catalog them and update the index")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help=".txt .md .html .docx .pdf .doc .wps")
+    p.add_argument("--year", type=int, default=None, help="the documents' year (default: inferred from title, first lines or file name)")
+    p.add_argument("--title", default=None, help="the document's title (one file only)")
+    p.add_argument("--replace", action="store_true", help="replace a corpus file of the same name")
+    p.add_argument("--model", default=None, help="model for a new index (default: the index's own / bundled model)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_add)
+
     p = sub.add_parser("search", parents=[common], help="search the index")
     p.add_argument("query", nargs="?", help="question or keywords")
     p.add_argument("--k", type=int, default=5, help="number of passages (default 5)")
@@ -111,6 +120,30 @@ def cmd_index(args) -> int:
         f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {index_dir} [{report.generation}]"
     )
     return 1 if result.problems else 0
+
+
+def cmd_add(args) -> int:
+    from app.add import add_documents
+
+    corpus_dir, index_dir = dirs(args)
+    result = add_documents(
+        args.files, corpus_dir, index_dir, year=args.year, title=args.title, replace=args.replace,
+        model_id=args.model, show_progress=not args.quiet,
+    )
+    for problem in result.problems:
+        print(f"zhengce: not added: {problem.reason}", file=sys.stderr)
+    for meta in result.added:
+        year = f"{meta.year}年" if meta.year else "年份未知 (set it with --year or in catalog.toml)"
+        print(f"added {meta.file}: 《{meta.title}》 {year} {meta.issuer} {meta.date}".rstrip())
+    if result.index is not None:
+        for problem in result.index.problems:
+            print(f"zhengce: skipped {problem.file}: {problem.reason}", file=sys.stderr)
+        report = result.index.report
+        print(
+            f"indexed {report.documents} document(s), {report.chunks} chunks "
+            f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {index_dir} [{report.generation}]"
+        )
+    return 1 if result.problems or not result.added else 0
 
 
 def read_batch(path: Path) -> list[str]:
