@@ -74,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_search)
 
+    p = sub.add_parser("compare", parents=[common], help="compare a topic across years: passages per year and what changed")
+    p.add_argument("topic", help="policy topic, e.g. 学前教育")
+    p.add_argument("--years", default=None, help="comma-separated years, e.g. 2018,2019 (default: all indexed years)")
+    p.add_argument("--k", type=int, default=3, help="passages per year (default 3)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=cmd_compare)
+
     p = sub.add_parser("chunks", parents=[common], help="show how the corpus documents are split into chunks")
     p.add_argument("--doc", help="only this document id")
     p.add_argument("--chunk-size", type=int, default=None)
@@ -196,6 +203,55 @@ def cmd_search(args) -> int:
     for hit in hits:
         print_hit(hit)
     return 0
+
+
+def parse_years(text: str | None) -> list[int] | None:
+    from ingest.errors import ZhengceError
+
+    if not text:
+        return None
+    try:
+        return [int(part) for part in text.replace("，", ",").split(",") if part.strip()]
+    except ValueError:
+        raise ZhengceError(f"--years takes comma-separated years such as 2018,2019, not {text!r}") from None
+
+
+def cmd_compare(args) -> int:
+    from app.compare import CompareConfig, compare
+    from app.core import open_index
+    from ingest.errors import ZhengceError
+
+    if args.k < 1 or args.k > 20:
+        raise ZhengceError("--k must be between 1 and 20")
+    _, index_dir = dirs(args)
+    index, embedder = open_index(index_dir)
+    result = compare(index, embedder, args.topic, years=parse_years(args.years), config=CompareConfig(k=args.k))
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    print_comparison(result)
+    return 0
+
+
+def print_comparison(result) -> None:
+    if result.notice:
+        print(f"note: {result.notice}\n")
+    for year_passages in result.passages:
+        print(f"== {year_passages.year}年 ==")
+        for hit in year_passages.hits:
+            print(f"  [{hit.rank}] 《{hit.title}》 § {hit.section}")
+            print(f"      {hit.text}")
+        print()
+    if len(result.years) < 2:
+        return
+    print("== 变化 changes ==")
+    if not result.numbers and not result.measures:
+        print("  no changed figures or measures found in these passages")
+    for change in result.numbers:
+        print(f"  {change.year_before}→{change.year_after}  {change.subject}: {change.before} → {change.after}   § {change.section_after}")
+    for change in result.measures:
+        label = f"新增 new in {change.year}" if change.kind == "new" else f"未再提及 dropped after {change.year}"
+        print(f"  {change.year_before}→{change.year_after}  {label}: {change.clause}   § {change.section}")
 
 
 def print_hit(hit) -> None:
