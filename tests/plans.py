@@ -129,3 +129,10 @@ def write_zip_bomb_docx(path: Path, unpacked_mb: int = 210) -> Path:
             for _ in range(unpacked_mb):
                 member.write(block)
     return path
+
+
+def add_plans(corpus_dir: Path) -> Path:
+    """The 2019 plan as .docx (with a table) and the 2020 plan as .pdf, next to the real 2018 plan."""
+    write_docx(corpus_dir / "晋江市2019年教育工作要点.docx", PLAN_2019, TABLE_2019)
+    write_pdf(corpus_dir / "晋江市2020年教育工作要点.pdf", PLAN_2020)
+    return corpus_dir

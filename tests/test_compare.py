@@ -9,7 +9,7 @@ from app.core import index_corpus
 from index.embed import load_embedder
 from index.search import Hit
 from index.store import load_index
-from plans import PLAN_2019, PLAN_2020, TABLE_2019, write_docx, write_pdf
+from plans import add_plans
 
 from conftest import CORPUS
 
@@ -31,8 +31,7 @@ def test_figures_take_subject_value_and_unit():
 
 @pytest.fixture
 def three_years(tmp_path, corpus_copy):
-    write_docx(corpus_copy / "晋江市2019年教育工作要点.docx", PLAN_2019, TABLE_2019)
-    write_pdf(corpus_copy / "晋江市2020年教育工作要点.pdf", PLAN_2020)
+    add_plans(corpus_copy)
     index_dir = tmp_path / "index"
     index_corpus(corpus_copy, index_dir, show_progress=False)
     return index_dir

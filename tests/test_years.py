@@ -6,7 +6,7 @@ from index.embed import load_embedder
 from index.search import search
 from index.store import load_index
 from index.years import diversify_years, prefer_years, query_years
-from plans import PLAN_2019, PLAN_2020, write_docx, write_pdf
+from plans import add_plans
 
 
 def test_query_years():
@@ -43,8 +43,7 @@ def test_diversify_fills_with_waiting_passages_when_other_years_run_out():
 
 @pytest.fixture
 def three_years(tmp_path, corpus_copy):
-    write_docx(corpus_copy / "晋江市2019年教育工作要点.docx", PLAN_2019)
-    write_pdf(corpus_copy / "晋江市2020年教育工作要点.pdf", PLAN_2020)
+    add_plans(corpus_copy)
     index_dir = tmp_path / "index"
     index_corpus(corpus_copy, index_dir, show_progress=False)
     return load_index(index_dir), load_embedder("fake:hash-384")
