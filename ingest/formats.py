@@ -100,7 +100,7 @@ def read_pdf(path: Path) -> str:
         for page in extract_pages(str(path), laparams=LAParams()):
             for element in page:
                 if isinstance(element, LTTextContainer):
-                    paragraphs.append(join_wrapped_lines(element.get_text()))
+                    paragraphs.extend(box_paragraphs(element))
     except (PDFPasswordIncorrect, PDFEncryptionError):
         raise LoadError(f"{path.name}: the PDF is password-protected; save an unprotected copy and add that") from None
     except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError, AssertionError, IndexError):
@@ -111,15 +111,24 @@ def read_pdf(path: Path) -> str:
     return text
 
 
-def join_wrapped_lines(box_text: str) -> str:
-    """PDF lines break wherever the page ends; Chinese needs no space when they are joined."""
-    lines = [line.strip() for line in box_text.splitlines() if line.strip()]
-    out = ""
+def box_paragraphs(box) -> list[str]:
+    """Join the lines of a text box that wrap; a line ending well short of the box's right edge ends
+    its paragraph (a heading, or the last line of a paragraph), so "1.学前教育公益普惠" stays a line."""
+    from pdfminer.layout import LTTextLine
+
+    lines = [line for line in box if isinstance(line, LTTextLine) and line.get_text().strip()]
+    paragraphs, current = [], ""
     for line in lines:
-        if out and re.match(r"[A-Za-z0-9]", line[:1]) and re.search(r"[A-Za-z0-9]$", out):
-            out += " "
-        out += line
-    return out
+        text = line.get_text().strip()
+        if current and re.match(r"[A-Za-z0-9]", text[:1]) and re.search(r"[A-Za-z0-9]$", current):
+            current += " "  # Latin words and numbers broken across lines keep a space; Chinese needs none
+        current += text
+        if line.x1 < box.x1 - 1.5 * max(line.height, 1.0):
+            paragraphs.append(current)
+            current = ""
+    if current:
+        paragraphs.append(current)
+    return paragraphs
 
 
 # ---------------------------------------------------------------- .html
@@ -135,7 +144,7 @@ def read_html(path: Path, html: str) -> str:
     metadata = trafilatura.extract_metadata(html)
     title = (metadata.title or "").strip() if metadata else ""
     # Government sites append the site name: "晋江市2019年教育工作要点 - 晋江市人民政府"
-    title = re.split(r"\s*[-_|－—]{1,2}\s*", title)[0] if title else ""
+    title = re.split(r"\s+[-|－—]+\s+|_|\|", title)[0].strip() if title else ""
     if title and not text.lstrip().startswith(title):
         text = f"{title}\n{text}"
     return text

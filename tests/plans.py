@@ -61,7 +61,7 @@ def write_docx(path: Path, lines: list[str], table: list[tuple[str, ...]] | None
     return path
 
 
-def write_pdf(path: Path, lines: list[str], width: int = 30) -> Path:
+def write_pdf(path: Path, lines: list[str], width: int = 30, gap: int = 10) -> Path:
     """A PDF with a text layer, lines wrapped at `width` characters the way a real page wraps them.
 
     STSong-Light is one of the Adobe CID fonts every PDF reader has: no font file is needed, and the
@@ -84,7 +84,7 @@ def write_pdf(path: Path, lines: list[str], width: int = 30) -> Path:
             if y < 60:
                 pdf.showPage()
                 y = 800
-        y -= 10  # paragraph gap: pdfminer puts each paragraph in its own text box
+        y -= gap  # with a gap pdfminer puts each paragraph in its own text box; without, one box holds several
     pdf.save()
     return path
 

@@ -53,6 +53,17 @@ def test_pdf_wrapped_lines_are_joined(tmp_path):
     assert "普惠性学前教育覆盖率达到90%以上。新建公办幼儿园15所。开展学前教育集团化办学试点，实施农村幼儿园质量提升工程。" in text.splitlines()
 
 
+def test_pdf_without_paragraph_gaps_keeps_headings_on_their_own_lines(tmp_path):
+    document, sections = sections_of(write_pdf(tmp_path / "晋江市2020年教育工作要点.pdf", PLAN_2020, width=30, gap=0))
+    assert sections["二、强化统筹推动，促进各类教育协调发展 > 1.学前教育公益普惠"].startswith("普惠性学前教育覆盖率达到90%以上。新建公办幼儿园15所。")
+    assert document.meta.issuer == "晋江市教育局"
+
+
+def test_html_title_keeps_hyphens_inside_it(tmp_path):
+    lines = ["晋江市2019-2021年学前教育行动计划"] + PLAN_2019[1:]
+    assert ingest_file(write_html(tmp_path / "p.html", lines), {}).meta.title == "晋江市2019-2021年学前教育行动计划"
+
+
 def test_metadata_from_the_file_name_when_the_text_has_none(tmp_path):
     path = tmp_path / "晋江市2021年教育工作计划.txt"
     path.write_text("一、学前教育\n扩大普惠性资源。（虚构测试数据）", encoding="utf-8")
