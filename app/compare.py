@@ -27,7 +27,7 @@ from ingest.structure import PREAMBLE
 @dataclass(frozen=True)
 class CompareConfig:
     k: int = 3  # passages shown per year
-    base_k: int = 10  # passages per year a clause is looked for before it counts as new/dropped
+    base_k: int = 5  # passages per year a clause is looked for before it counts as new/dropped
     subject_match: float = 0.7  # difflib ratio of two figures' subjects to be "the same target"
     same_wording: float = 0.5  # Dice of character bigrams (numbers masked) for "the same measure"
     # multilingual-e5-small, measured on the plans: the same measure reworded 0.974–0.982, different
@@ -103,11 +103,14 @@ def compare(
     passages = tuple(YearPassages(y, tuple(base[y][: config.k])) for y in chosen)
     if len(chosen) < 2:
         return Comparison(topic, tuple(chosen), passages, notice=one_year_notice(chosen, indexed))
+    # every clause is embedded once, in one batch, however many year pairs it takes part in
+    texts = sorted({c for hits in base.values() for c, _ in clauses(hits, config.min_clause_chars)})
+    vectors = dict(zip(texts, np.asarray(embedder.encode_documents(texts)))) if texts else {}
     numbers: list[NumberChange] = []
     measures: list[MeasureChange] = []
     for before, after in zip(chosen, chosen[1:]):
         numbers += number_changes(base[before][: config.k], base[after][: config.k], before, after, config)
-        measures += measure_changes(index, embedder, base[before], base[after], before, after, config)
+        measures += measure_changes(index, vectors, base[before], base[after], before, after, config)
     return Comparison(topic, tuple(chosen), passages, tuple(numbers), tuple(measures))
 
 
@@ -234,42 +237,31 @@ def aligned_pairs(hits_a: list[Hit], hits_b: list[Hit], index: LoadedIndex, conf
 
 
 def measure_changes(
-    index: LoadedIndex, embedder: Embedder, hits_a: list[Hit], hits_b: list[Hit], year_a: int, year_b: int, config: CompareConfig
+    index: LoadedIndex, vectors: dict[str, np.ndarray], hits_a: list[Hit], hits_b: list[Hit], year_a: int, year_b: int,
+    config: CompareConfig,
 ) -> list[MeasureChange]:
     """Clauses of aligned shown passages with no counterpart among the other year's related passages."""
     pairs = aligned_pairs(hits_a[: config.k], hits_b[: config.k], index, config)
     shown_a = clauses(unique(a for a, _ in pairs), config.min_clause_chars)
     shown_b = clauses(unique(b for _, b in pairs), config.min_clause_chars)
-    all_a = clauses(hits_a, config.min_clause_chars)
-    all_b = clauses(hits_b, config.min_clause_chars)
+    all_a = [c for c, _ in clauses(hits_a, config.min_clause_chars)]
+    all_b = [c for c, _ in clauses(hits_b, config.min_clause_chars)]
     if not (shown_a or shown_b) or not all_a or not all_b:
         return []
-    texts = [c for c, _ in all_a] + [c for c, _ in all_b]
-    vectors = np.asarray(embedder.encode_documents(texts))
-    va, vb = vectors[: len(all_a)], vectors[len(all_a) :]
-    index_a = {c: i for i, (c, _) in enumerate(all_a)}
-    index_b = {c: i for i, (c, _) in enumerate(all_b)}
-    grams_a = [bigrams(c) for c, _ in all_a]
-    grams_b = [bigrams(c) for c, _ in all_b]
 
-    def unmatched(shown, own_index, own_vectors, other_vectors, own_grams, other_grams):
+    def unmatched(shown: list[tuple[str, str]], others: list[str]) -> list[tuple[str, str]]:
+        other_vectors = np.stack([vectors[c] for c in others])
+        other_grams = [bigrams(c) for c in others]
         out = []
         for clause, section in shown:
-            i = own_index[clause]
-            meaning = float(np.max(other_vectors @ own_vectors[i]))
-            wording = max(dice(own_grams[i], g) for g in other_grams)
+            meaning = float(np.max(other_vectors @ vectors[clause]))
+            wording = max(dice(bigrams(clause), g) for g in other_grams)
             if meaning < config.same_meaning and wording < config.same_wording:
                 out.append((clause, section))
         return out
 
-    changes = [
-        MeasureChange("new", year_a, year_b, year_b, section, clause)
-        for clause, section in unmatched(shown_b, index_b, vb, va, grams_b, grams_a)
-    ]
-    changes += [
-        MeasureChange("dropped", year_a, year_b, year_a, section, clause)
-        for clause, section in unmatched(shown_a, index_a, va, vb, grams_a, grams_b)
-    ]
+    changes = [MeasureChange("new", year_a, year_b, year_b, section, clause) for clause, section in unmatched(shown_b, all_a)]
+    changes += [MeasureChange("dropped", year_a, year_b, year_a, section, clause) for clause, section in unmatched(shown_a, all_b)]
     return changes
 
 

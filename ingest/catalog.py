@@ -136,6 +136,8 @@ def update_catalog(corpus_dir: Path, entries: list[dict]) -> Path:
             raise CatalogError(f"unknown catalog key(s) {', '.join(sorted(unknown))}")
         table = next((t for t in tables if t.get("file") == entry["file"]), None)
         if table is None:
+            if len(tables):
+                tables[-1].add(tomlkit.nl())  # a blank line between entries, as people write them
             table = tomlkit.table()
             tables.append(table)
         for key, value in entry.items():
