@@ -20,7 +20,11 @@ class CorpusProblem:
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    return sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+    # ".name" are our own half-written files (zhengce add, catalog writes); "~$name.docx" are Word's lock files
+    return sorted(
+        p for p in corpus_dir.iterdir()
+        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith((".", "~$"))
+    )
 
 
 def ingest_file(path: Path, entry: dict) -> Document:
