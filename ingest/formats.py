@@ -153,8 +153,33 @@ def read_html(path: Path, html: str) -> str:
 # ---------------------------------------------------------------- .doc / .wps
 
 
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def sniff_legacy_word(path: Path) -> str:
+    """What a .doc/.wps really is: "ole" (Word 97-2003/WPS), "zip" (a .docx renamed), "html"
+    (web pages saved as .doc, common on government sites), "rtf", or "unknown"."""
+    with open(path, "rb") as f:
+        head = f.read(512)
+    if head.startswith(OLE_MAGIC):
+        return "ole"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if head.lstrip().startswith(b"{\\rtf"):
+        return "rtf"
+    if re.match(rb"\s*(?:\xef\xbb\xbf)?\s*<(?:!doctype html|html|\?xml|meta|head)", head, re.IGNORECASE):
+        return "html"
+    return "unknown"
+
+
 def read_legacy_word(path: Path) -> str:
     """Word 97-2003 (.doc) and WPS (.wps) files, through antiword or LibreOffice when installed."""
+    kind = sniff_legacy_word(path)
+    if kind == "zip":
+        return read_docx(path)
+    if kind == "unknown" or kind == "html" or (kind == "rtf" and not (shutil.which("soffice") or shutil.which("libreoffice"))):
+        what = {"rtf": "an RTF file", "html": "a web page"}.get(kind, "not a Word/WPS file")
+        raise LoadError(f"{path.name}: {what} despite its name; open it in Word/WPS and save it as .docx")
     antiword = shutil.which("antiword")
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     errors: list[str] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
-from ingest.formats import LoadError, read_docx, read_html, read_legacy_word, read_pdf
+from ingest.formats import LoadError, read_docx, read_html, read_legacy_word, read_pdf, sniff_legacy_word
 
 TEXT_SUFFIXES = {".txt", ".md"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -67,7 +67,8 @@ def read_document_text(path: Path) -> str:
         return read_docx(path)
     if suffix == ".pdf":
         return read_pdf(path)
-    if suffix in (".doc", ".wps"):
+    html_inside = suffix in (".doc", ".wps") and sniff_legacy_word(path) == "html"  # a web page saved as .doc
+    if suffix in (".doc", ".wps") and not html_inside:
         return read_legacy_word(path)
     try:
         data = path.read_bytes()
@@ -76,4 +77,4 @@ def read_document_text(path: Path) -> str:
     if not data.strip():
         raise LoadError(f"{path.name}: the file is empty")
     text = decode_text(data, path.name)
-    return read_html(path, text) if suffix in HTML_SUFFIXES else text
+    return read_html(path, text) if suffix in HTML_SUFFIXES or html_inside else text

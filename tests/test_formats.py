@@ -10,6 +10,7 @@ from plans import (
     write_zip_bomb_docx,
 )
 
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the header of Word 97-2003 and WPS files
 PRESCHOOL_2019 = "二、强化统筹推动，促进各类教育协调发展 > 1.学前教育公益普惠"
 
 
@@ -127,10 +128,10 @@ def test_same_document_id_twice_is_reported(tmp_path):
 
 def test_legacy_word_without_converters_names_the_package(tmp_path, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    (tmp_path / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 600)
+    (tmp_path / "old.doc").write_bytes(OLE + b"\0" * 600)
     with pytest.raises(LoadError, match=r"apt-get install libreoffice-writer-nogui"):
         read_document_text(tmp_path / "old.doc")
-    (tmp_path / "old.wps").write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 600)
+    (tmp_path / "old.wps").write_bytes(OLE + b"\0" * 600)
     with pytest.raises(LoadError, match=r"\.wps needs libreoffice-writer-nogui"):
         read_document_text(tmp_path / "old.wps")
 
@@ -139,7 +140,18 @@ def test_legacy_word_without_converters_names_the_package(tmp_path, monkeypatch)
 def test_corrupt_doc_with_antiword_is_one_line(tmp_path, monkeypatch):
     real_which = shutil.which
     monkeypatch.setattr(shutil, "which", lambda name: real_which(name) if name == "antiword" else None)
-    (tmp_path / "broken.doc").write_bytes("不是Word文件（虚构测试数据）".encode() * 50)
+    (tmp_path / "broken.doc").write_bytes(OLE + "损坏的Word文件（虚构测试数据）".encode() * 50)
     with pytest.raises(LoadError) as error:
         read_document_text(tmp_path / "broken.doc")
     assert str(error.value).startswith("broken.doc: antiword cannot read it") and "\n" not in str(error.value)
+
+
+def test_doc_files_that_are_really_web_pages_or_docx(tmp_path):
+    # government sites often serve web pages or .docx files under a .doc name
+    html_doc = write_html(tmp_path / "page.doc", PLAN_2019, "gbk")
+    assert sections_of(html_doc)[0].meta.title == "晋江市2019年教育工作要点"
+    docx_doc = write_docx(tmp_path / "renamed.wps", PLAN_2019)
+    assert PRESCHOOL_2019 in sections_of(docx_doc)[1]
+    (tmp_path / "notes.doc").write_text("随便写的文字（虚构测试数据）", encoding="utf-8")
+    with pytest.raises(LoadError, match=r"^notes\.doc: not a Word/WPS file despite its name; open it in Word/WPS and save it as \.docx$"):
+        read_document_text(tmp_path / "notes.doc")
