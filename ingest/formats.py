@@ -22,7 +22,9 @@ MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_ZIP_RATIO = 200  # text compresses ~10×; a member inflating 200× or more is a zip bomb
 CONVERT_TIMEOUT_S = 120
 HAN_RE = re.compile(r"[\u3400-\u9fff]")
-MIN_PDF_TEXT_CHARS = 20  # fewer extractable characters than this over the whole file: no text layer
+# Fewer extractable characters than this per page on average: a scan (perhaps with a typed cover page
+# or page numbers) rather than a document with a text layer; a real page of a plan holds hundreds.
+MIN_PDF_CHARS_PER_PAGE = 20
 
 
 class LoadError(ZhengceError):
@@ -96,8 +98,10 @@ def read_pdf(path: Path) -> str:
     from pdfminer.psexceptions import PSException
 
     paragraphs: list[str] = []
+    pages = 0
     try:
         for page in extract_pages(str(path), laparams=LAParams()):
+            pages += 1
             for element in page:
                 if isinstance(element, LTTextContainer):
                     paragraphs.extend(box_paragraphs(element))
@@ -106,8 +110,10 @@ def read_pdf(path: Path) -> str:
     except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError, AssertionError, IndexError):
         raise LoadError(f"{path.name}: not a readable PDF (corrupt or truncated)") from None
     text = "\n".join(p for p in paragraphs if p)
-    if len(re.sub(r"\s", "", text)) < MIN_PDF_TEXT_CHARS:
-        raise LoadError(f"{path.name}: the PDF has no text layer (a scan?); run OCR first (e.g. ocrmypdf -l chi_sim) and add the result")
+    chars = len(re.sub(r"\s", "", text))
+    if chars < MIN_PDF_CHARS_PER_PAGE * max(pages, 1):
+        found = f"only {chars} characters of text on {pages} page(s)" if chars else "no text layer"
+        raise LoadError(f"{path.name}: the PDF has {found} (a scan?); run OCR first (e.g. ocrmypdf -l chi_sim) and add the result")
     return text
 
 
@@ -138,7 +144,8 @@ def read_html(path: Path, html: str) -> str:
     """The page's main text without navigation and footers (trafilatura), its title as the first line."""
     import trafilatura
 
-    text = trafilatura.extract(html, include_tables=True, include_comments=False, favor_recall=True, deduplicate=False)
+    # default balance: favor_recall kept a site's top bar (无障碍浏览 | 长者模式 | 登录) on a typical government page
+    text = trafilatura.extract(html, include_tables=True, include_comments=False, deduplicate=False)
     if not text or not text.strip():
         raise LoadError(f"{path.name}: no main text found in the HTML page")
     metadata = trafilatura.extract_metadata(html)

@@ -89,26 +89,46 @@ def write_pdf(path: Path, lines: list[str], width: int = 30, gap: int = 10) -> P
     return path
 
 
-def write_scanned_pdf(path: Path) -> Path:
-    """A page with only drawings, like a scan without OCR: no text layer."""
+def write_scanned_pdf(path: Path, pages: int = 1, typed_cover: str = "") -> Path:
+    """Pages with only drawings, like a scan without OCR; optionally a typed line on the first page."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
 
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     pdf = canvas.Canvas(str(path))
     pdf.setTitle("虚构测试数据")
-    for i in range(20):
-        pdf.rect(50, 780 - 30 * i, 400, 12, fill=1)
+    for page in range(pages):
+        if page == 0 and typed_cover:
+            pdf.setFont("STSong-Light", 16)
+            pdf.drawString(50, 800, typed_cover)
+        for i in range(20):
+            pdf.rect(50, 760 - 30 * i, 400, 12, fill=1)
+        pdf.showPage()
     pdf.save()
     return path
 
 
-def write_html(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
-    nav = "".join(f"<li><a href='/n{i}'>栏目导航{i}</a></li>" for i in range(12))
+def write_html(path: Path, lines: list[str], encoding: str = "utf-8", table: list[tuple[str, ...]] | None = None) -> Path:
+    """A page laid out like a county government site: top bar, menu, breadcrumb, info line, the article,
+    share/print links, related links and a footer. Only the article is the document."""
+    menu = "".join(f"<a href='/m{i}'>{name}</a>" for i, name in enumerate(["首页", "机构概况", "政务公开", "办事服务", "互动交流"]))
     body = "".join(f"<p>{line}</p>" for line in lines[1:])
+    rows = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in table or [])
     html = (
-        f"<html><head><meta charset='{encoding}'><title>{lines[0]} - 晋江市人民政府</title></head><body>"
-        f"<div class='nav'><ul>{nav}</ul></div><div class='crumb'>当前位置：首页 > 政务公开 > 通知公告</div>"
-        f"<div class='article'><h1>{lines[0]}</h1>{body}<p>{FICTION}</p></div>"
-        "<div class='footer'>主办单位：晋江市人民政府办公室 版权所有 闽ICP备00000000号 网站标识码：0000000000</div>"
+        f"<!DOCTYPE html><html><head><meta http-equiv='Content-Type' content='text/html; charset={encoding}'>"
+        f"<title>{lines[0]}_通知公告_晋江市教育局</title></head><body>"
+        "<div class='top'>晋江市教育局 | 无障碍浏览 | 长者模式 | 登录</div>"
+        f"<div class='menu'>{menu}</div>"
+        "<div class='position'>您当前的位置：<a href='/'>首页</a> &gt; <a href='/b'>政务公开</a> &gt; 通知公告</div>"
+        f"<div class='main'><div class='title'><h2>{lines[0]}</h2></div>"
+        "<div class='info'>发布时间：2019-03-15 来源：晋江市教育局 浏览次数：1234 【字体：大 中 小】</div>"
+        f"<div class='content' id='zoom'>{body}{'<table border=1>' + rows + '</table>' if rows else ''}<p>{FICTION}</p></div>"
+        "<div class='share'>分享到：微信 微博 QQ空间</div>"
+        "<div class='print'><a href='javascript:window.print()'>【打印本页】</a> <a href='javascript:window.close()'>【关闭窗口】</a></div>"
+        "<div class='related'><h3>相关链接</h3><ul><li><a href='/x'>晋江市2018年教育工作要点</a></li>"
+        "<li><a href='/y'>关于做好春季开学工作的通知</a></li></ul></div></div>"
+        "<div class='footer'>主办单位：晋江市教育局 联系电话：0595-00000000 闽ICP备00000000号-1 闽公网安备 00000000000000号</div>"
         "</body></html>"
     )
     path.write_bytes(html.encode(encoding))

@@ -28,7 +28,7 @@ def sections_of(path):
         ("plan-gb18030.md", lambda p: write_text(p, PLAN_2019, "gb18030")),
         ("plan.docx", lambda p: write_docx(p, PLAN_2019, TABLE_2019)),
         ("plan.pdf", lambda p: write_pdf(p, PLAN_2019)),
-        ("plan.html", lambda p: write_html(p, PLAN_2019)),
+        ("plan.html", lambda p: write_html(p, PLAN_2019, table=TABLE_2019)),
         ("plan-gbk.htm", lambda p: write_html(p, PLAN_2019, "gbk")),
     ],
 )
@@ -40,12 +40,18 @@ def test_each_format_gives_the_same_structure_and_metadata(tmp_path, name, write
     assert (document.meta.year, document.meta.issuer, document.meta.date) == (2019, "晋江市教育局", "2019年3月")
     assert sections[PRESCHOOL_2019].startswith("完善学前教育保障机制，提高普惠性学前教育覆盖率至88%以上。")
     assert "一、优化资源配置，夯实教育发展基础 > 1.加快推进教育信息化建设" in sections
-    assert "栏目导航" not in document.text and "ICP" not in document.text  # HTML navigation and footer dropped
+    for boilerplate in ("无障碍", "机构概况", "当前的位置", "浏览次数", "分享到", "打印本页", "相关链接", "ICP", "公网安备"):
+        assert boilerplate not in document.text  # the HTML page's navigation, links and footer are dropped
 
 
 def test_docx_tables_are_text(tmp_path):
     text = read_document_text(write_docx(tmp_path / "t.docx", PLAN_2019, TABLE_2019))
     assert "智慧教室建设 | 2019年12月" in text.splitlines()
+
+
+def test_html_tables_are_text(tmp_path):
+    text = read_document_text(write_html(tmp_path / "t.html", PLAN_2019, table=TABLE_2019))
+    assert any("智慧教室建设" in line and "2019年12月" in line for line in text.splitlines())
 
 
 def test_pdf_wrapped_lines_are_joined(tmp_path):
@@ -63,6 +69,12 @@ def test_pdf_without_paragraph_gaps_keeps_headings_on_their_own_lines(tmp_path):
 def test_html_title_keeps_hyphens_inside_it(tmp_path):
     lines = ["晋江市2019-2021年学前教育行动计划"] + PLAN_2019[1:]
     assert ingest_file(write_html(tmp_path / "p.html", lines), {}).meta.title == "晋江市2019-2021年学前教育行动计划"
+
+
+def test_scan_with_a_typed_cover_line_is_still_a_scan(tmp_path):
+    path = write_scanned_pdf(tmp_path / "scan.pdf", pages=5, typed_cover="晋江市2019年教育工作要点（虚构测试数据）")
+    with pytest.raises(LoadError, match=r"^scan\.pdf: the PDF has only 22 characters of text on 5 page\(s\) \(a scan\?\); run OCR"):
+        read_document_text(path)
 
 
 def test_metadata_from_the_file_name_when_the_text_has_none(tmp_path):
