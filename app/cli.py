@@ -55,6 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_index)
 
+    p = sub.add_parser("add", parents=[common], help="copy documents into the corpus, catalog them and update the index")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help=".txt .md .html .docx .pdf .doc .wps")
+    p.add_argument("--year", type=int, default=None, help="the documents' year (default: inferred from title, first lines or file name)")
+    p.add_argument("--title", default=None, help="the document's title (one file only)")
+    p.add_argument("--replace", action="store_true", help="replace a corpus file of the same name")
+    p.add_argument("--model", default=None, help="model for a new index (default: the index's own / bundled model)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_add)
+
     p = sub.add_parser("search", parents=[common], help="search the index")
     p.add_argument("query", nargs="?", help="question or keywords")
     p.add_argument("--k", type=int, default=5, help="number of passages (default 5)")
@@ -64,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=Path, help="file with one query per line (text, or JSON with a 'query' field)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_search)
+
+    p = sub.add_parser("compare", parents=[common], help="compare a topic across years: passages per year and what changed")
+    p.add_argument("topic", help="policy topic, e.g. 学前教育")
+    p.add_argument("--years", default=None, help="comma-separated years, e.g. 2018,2019 (default: all indexed years)")
+    p.add_argument("--k", type=int, default=3, help="passages per year (default 3)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=cmd_compare)
 
     p = sub.add_parser("chunks", parents=[common], help="show how the corpus documents are split into chunks")
     p.add_argument("--doc", help="only this document id")
@@ -120,6 +136,30 @@ def cmd_index(args) -> int:
     return 1 if result.problems else 0
 
 
+def cmd_add(args) -> int:
+    from app.add import add_documents
+
+    corpus_dir, index_dir = dirs(args)
+    result = add_documents(
+        args.files, corpus_dir, index_dir, year=args.year, title=args.title, replace=args.replace,
+        model_id=args.model, show_progress=not args.quiet,
+    )
+    for problem in result.problems:
+        print(f"zhengce: not added: {problem.reason}", file=sys.stderr)
+    for meta in result.added:
+        year = f"{meta.year}年" if meta.year else "年份未知 (set it with --year or in catalog.toml)"
+        print(f"added {meta.file}: 《{meta.title}》 {year} {meta.issuer} {meta.date}".rstrip())
+    if result.index is not None:
+        for problem in result.index.problems:
+            print(f"zhengce: skipped {problem.file}: {problem.reason}", file=sys.stderr)
+        report = result.index.report
+        print(
+            f"indexed {report.documents} document(s), {report.chunks} chunks "
+            f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {index_dir} [{report.generation}]"
+        )
+    return 1 if result.problems or not result.added else 0
+
+
 def read_batch(path: Path) -> list[str]:
     from ingest.errors import ZhengceError
 
@@ -170,6 +210,55 @@ def cmd_search(args) -> int:
     for hit in hits:
         print_hit(hit)
     return 0
+
+
+def parse_years(text: str | None) -> list[int] | None:
+    from ingest.errors import ZhengceError
+
+    if not text:
+        return None
+    try:
+        return [int(part) for part in text.replace("，", ",").split(",") if part.strip()]
+    except ValueError:
+        raise ZhengceError(f"--years takes comma-separated years such as 2018,2019, not {text!r}") from None
+
+
+def cmd_compare(args) -> int:
+    from app.compare import CompareConfig, compare
+    from app.core import open_index
+    from ingest.errors import ZhengceError
+
+    if args.k < 1 or args.k > 20:
+        raise ZhengceError("--k must be between 1 and 20")
+    _, index_dir = dirs(args)
+    index, embedder = open_index(index_dir)
+    result = compare(index, embedder, args.topic, years=parse_years(args.years), config=CompareConfig(k=args.k))
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    print_comparison(result)
+    return 0
+
+
+def print_comparison(result) -> None:
+    if result.notice:
+        print(f"note: {result.notice}\n")
+    for year_passages in result.passages:
+        print(f"== {year_passages.year}年 ==")
+        for hit in year_passages.hits:
+            print(f"  [{hit.rank}] 《{hit.title}》 § {hit.section}")
+            print(f"      {hit.text}")
+        print()
+    if len(result.years) < 2:
+        return
+    print("== 变化 changes ==")
+    if not result.numbers and not result.measures:
+        print("  no changed figures or measures found in these passages")
+    for change in result.numbers:
+        print(f"  {change.year_before}→{change.year_after}  {change.subject}: {change.before} → {change.after}   § {change.section_after}")
+    for change in result.measures:
+        label = f"新增 new in {change.year}" if change.kind == "new" else f"未再提及 dropped after {change.year}"
+        print(f"  {change.year_before}→{change.year_after}  {label}: {change.clause}   § {change.section}")
 
 
 def print_hit(hit) -> None:

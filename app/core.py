@@ -37,7 +37,7 @@ def index_corpus(
     check_corpus_dir(corpus_dir)
     documents, problems = ingest_corpus(corpus_dir)
     if not documents:
-        reasons = "; ".join(p.reason for p in problems) or "no .txt/.md files"
+        reasons = "; ".join(p.reason for p in problems) or "no supported files: .txt .md .html .docx .pdf .doc .wps"
         raise ZhengceError(f"no readable documents in {corpus_dir} ({reasons})")
     chunks = chunk_corpus(documents, chunk_config)
     embedder = load_embedder(model_id or default_model_id())

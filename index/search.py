@@ -10,11 +10,13 @@ from ingest.errors import ZhengceError
 from index.embed import Embedder
 from index.store import LoadedIndex
 from index.tokenize import tokenize
+from index.years import diversify_years, prefer_years, query_years, without_years
 
 MODES = ("hybrid", "dense", "bm25")
 RRF_K = 60  # the usual reciprocal-rank constant; damps the difference between rank 1 and rank 2
 CANDIDATES_PER_HIT = 4  # each retriever proposes k×4 candidates (at least 50) before fusion
 HAN_RE = re.compile(r"[\u3400-\u9fff]")
+YEAR_POOL_FACTOR = 3
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,14 @@ def top_rows(scores: np.ndarray, mask: np.ndarray | None, n: int, positive_only:
     return [int(r) for r in rows[keep]]
 
 
+def arrange_by_year(index: LoadedIndex, named: set[int], ranked: list[tuple[int, float]], k: int, filtered: bool) -> list[tuple[int, float]]:
+    """A question naming an indexed year prefers that year; otherwise no single year fills the top k."""
+    row_years = [c.year for c in index.chunks]
+    if filtered:
+        return ranked[:k]
+    return prefer_years(ranked, row_years, named, k) if named else diversify_years(ranked, row_years, k)
+
+
 def search(
     index: LoadedIndex,
     embedder: Embedder | None,
@@ -108,20 +118,25 @@ def search(
     if mode != "bm25" and embedder is None:
         raise ZhengceError(f"mode {mode!r} needs the embedding model")
     mask = filter_mask(index, years, doc_ids)
+    # A named year becomes a preference; left in the query, "2019年" would match every preamble that says 2019年
+    named = set() if years else query_years(query, index.years)
+    query = without_years(query) if named else query
     n_candidates = max(k * CANDIDATES_PER_HIT, 50)
     sparse = bm25_scores(index, query) if mode in ("bm25", "hybrid") else None
     dense = dense_scores(index, embedder, query) if mode in ("dense", "hybrid") else None
+    n_pool = k * YEAR_POOL_FACTOR  # room for year preference/diversity to reorder (index/years.py)
     if mode == "bm25":
-        ranked = [(row, float(sparse[row])) for row in top_rows(sparse, mask, k, positive_only=True)]
+        ranked = [(row, float(sparse[row])) for row in top_rows(sparse, mask, n_pool, positive_only=True)]
     elif mode == "dense":
-        ranked = [(row, float(dense[row])) for row in top_rows(dense, mask, k)]
+        ranked = [(row, float(dense[row])) for row in top_rows(dense, mask, n_pool)]
     else:
         w_dense, w_bm25 = fusion_weights(query)
         fused = fuse_rrf(
             [top_rows(dense, mask, n_candidates), top_rows(sparse, mask, n_candidates, positive_only=True)],
             [w_dense, w_bm25],
         )
-        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:n_pool]
+    ranked = arrange_by_year(index, named, ranked, k, filtered=bool(years))
     terms = set(tokenize(query))
     hits = []
     for rank, (row, score) in enumerate(ranked, start=1):

@@ -104,3 +104,49 @@ def make_meta(file: str, entry: dict, found: dict) -> DocumentMeta:
         original_format=entry.get("original_format", Path(file).suffix.lstrip(".").upper()),
         note=entry.get("note", ""),
     )
+
+
+CATALOG_HEADER = """\
+# zhengce corpus catalog — one [[document]] entry per file in this folder.
+# Edit freely: these values override what zhengce infers from a file's first lines or its name.
+# Keys: file (required), title, year, issuer, date, source, original_format, note.
+"""
+
+
+def update_catalog(corpus_dir: Path, entries: list[dict]) -> Path:
+    """Add or update [[document]] entries (matched by file), keeping everything people wrote, comments included.
+
+    tomlkit round-trips the file unchanged except for the entries we touch; the new file replaces the
+    old one atomically, so a crash never leaves half a catalog.
+    """
+    import os
+    import tempfile
+
+    import tomlkit
+
+    path = corpus_dir / CATALOG_NAME
+    read_catalog(corpus_dir)  # refuse to touch a catalog that does not parse
+    doc = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.parse(CATALOG_HEADER)
+    if "document" not in doc:
+        doc.append("document", tomlkit.aot())
+    tables = doc["document"]
+    for entry in entries:
+        unknown = set(entry) - CATALOG_KEYS
+        if unknown:
+            raise CatalogError(f"unknown catalog key(s) {', '.join(sorted(unknown))}")
+        table = next((t for t in tables if t.get("file") == entry["file"]), None)
+        if table is None:
+            if len(tables):
+                tables[-1].add(tomlkit.nl())  # a blank line between entries, as people write them
+            table = tomlkit.table()
+            tables.append(table)
+        for key, value in entry.items():
+            if value not in (None, ""):
+                table[key] = value
+    fd, tmp = tempfile.mkstemp(dir=corpus_dir, prefix=".catalog-", suffix=".toml")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(tomlkit.dumps(doc))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path

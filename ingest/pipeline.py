@@ -20,7 +20,11 @@ class CorpusProblem:
 
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
-    return sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+    # ".name" are our own half-written files (zhengce add, catalog writes); "~$name.docx" are Word's lock files
+    return sorted(
+        p for p in corpus_dir.iterdir()
+        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith((".", "~$"))
+    )
 
 
 def ingest_file(path: Path, entry: dict) -> Document:
@@ -43,9 +47,14 @@ def ingest_corpus(corpus_dir: Path) -> tuple[list[Document], list[CorpusProblem]
     """Every readable file becomes a Document; each unreadable one is reported and skipped."""
     catalog = read_catalog(corpus_dir)
     documents, problems = [], []
+    seen: dict[str, str] = {}  # doc_id → file: plan.docx and plan.pdf would share the id "plan"
     for path in corpus_files(corpus_dir):
+        if path.stem in seen:
+            problems.append(CorpusProblem(path.name, f"{path.name}: same name as {seen[path.stem]} (document ids are file names without extension); rename one of them"))
+            continue
         try:
             documents.append(ingest_file(path, catalog.get(path.name, {})))
+            seen[path.stem] = path.name
         except LoadError as exc:
             problems.append(CorpusProblem(path.name, str(exc)))
     return documents, problems

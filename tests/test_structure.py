@@ -53,3 +53,15 @@ def test_look_alikes_are_not_headings():
     text = "一、人才工作\n1.培训。完成第一、二期学校中青年管理干部培训。分别在1、2、4、20名以上。2.考核。内容。"
     titles = [h.title for h in find_headings(text)]
     assert titles == ["一、人才工作", "1.培训", "2.考核"]
+
+
+def test_paragraphs_from_docx_or_pdf_keep_their_sections():
+    # one paragraph per line, as .docx/.html/.pdf give them; a section may span several paragraphs
+    text = "\n".join([
+        "一、学前教育", "（一）扩大资源", "新建公办幼儿园12所。", "2019年完成验收。", "1.2万个学位年内交付。",
+        "（二）提高质量", "推行幼儿园教师持证上岗制度。", "二、义务教育", "完善“积分入学”制度。",
+    ])
+    sections = {s.path_text: s.body for s in parse_sections(text)}
+    assert sections["一、学前教育 > （一）扩大资源"] == "新建公办幼儿园12所。\n2019年完成验收。\n1.2万个学位年内交付。"
+    assert sections["一、学前教育 > （二）提高质量"] == "推行幼儿园教师持证上岗制度。"
+    assert sections["二、义务教育"] == "完善“积分入学”制度。"

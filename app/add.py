@@ -1,0 +1,105 @@
+"""zhengce add: copy files into the corpus, record them in the catalog, update the index."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.core import IndexResult, check_corpus_dir, index_corpus
+from ingest.catalog import read_catalog, update_catalog
+from ingest.errors import ZhengceError
+from ingest.load import SUPPORTED_SUFFIXES, LoadError
+from ingest.pipeline import CorpusProblem, ingest_file
+from ingest.records import DocumentMeta
+
+
+@dataclass(frozen=True)
+class AddResult:
+    added: list[DocumentMeta]
+    problems: list[CorpusProblem]  # files that were not added, one line each
+    index: IndexResult | None  # None when nothing was added
+
+
+def add_documents(
+    files: list[Path],
+    corpus_dir: Path,
+    index_dir: Path,
+    year: int | None = None,
+    title: str | None = None,
+    replace: bool = False,
+    model_id: str | None = None,
+    show_progress: bool = True,
+) -> AddResult:
+    """Each file is read first, where it is: only files that read cleanly are copied and catalogued."""
+    check_corpus_dir(corpus_dir)
+    if title and len(files) > 1:
+        raise ZhengceError("--title applies to one file; add the files one at a time to give each its title")
+    catalog = read_catalog(corpus_dir)
+    added: list[DocumentMeta] = []
+    entries: list[dict] = []
+    problems: list[CorpusProblem] = []
+    today = dt.date.today().isoformat()
+    for source in files:
+        try:
+            meta = add_one(source, corpus_dir, catalog, year, title, replace)
+        except LoadError as exc:
+            problems.append(CorpusProblem(source.name, str(exc)))
+            continue
+        added.append(meta)
+        if meta.file in catalog:  # an entry people may have edited: change only what was asked
+            entries.append({"file": meta.file, "year": year, "title": title})
+        else:
+            entries.append(catalog_entry(meta, today))
+    if not added:
+        return AddResult(added, problems, None)
+    update_catalog(corpus_dir, entries)
+    result = index_corpus(corpus_dir, index_dir, model_id=model_id, show_progress=show_progress)
+    return AddResult(added, problems, result)
+
+
+def add_one(source: Path, corpus_dir: Path, catalog: dict, year: int | None, title: str | None, replace: bool) -> DocumentMeta:
+    name = source.name
+    if not source.is_file():
+        raise LoadError(f"{name}: no such file ({source})")
+    if source.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise LoadError(f"{name}: unsupported file type {source.suffix or '(none)'}; supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}")
+    target = corpus_dir / name
+    same_place = target.exists() and target.resolve() == source.resolve()
+    if target.exists() and not same_place and target.read_bytes() != source.read_bytes() and not replace:
+        raise LoadError(f"{name}: the corpus already has a different file of this name; pass --replace to replace it, or rename the new file")
+    twins = [p.name for p in corpus_dir.iterdir() if p.stem == source.stem and p.name != name and p.suffix.lower() in SUPPORTED_SUFFIXES]
+    if twins:
+        raise LoadError(f"{name}: the corpus already has {twins[0]} (document ids are file names without extension); rename the new file")
+    entry = dict(catalog.get(name, {}))
+    entry.update({k: v for k, v in (("year", year), ("title", title)) if v is not None})
+    meta = ingest_file(source, entry).meta  # raises LoadError for a bad file: nothing copied
+    if not same_place:
+        copy_atomically(source, target)
+    return meta
+
+
+def copy_atomically(source: Path, target: Path) -> None:
+    # A half-copied file must never be in the corpus: copy beside it, then rename.
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".adding-", suffix=target.suffix)
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise LoadError(f"{source.name}: cannot copy into {target.parent} ({exc.strerror})") from None
+
+
+def catalog_entry(meta: DocumentMeta, today: str) -> dict:
+    return {
+        "file": meta.file,
+        "title": meta.title,
+        "year": meta.year,
+        "issuer": meta.issuer,
+        "date": meta.date,
+        "original_format": meta.original_format,
+        "note": f"added with zhengce add on {today}; title and year inferred unless given, edit if wrong",
+    }

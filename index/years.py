@@ -1,0 +1,56 @@
+"""Year-aware ordering of a ranking: prefer the year a question names, otherwise mix the years.
+
+Both work on a ranked list of (row, score) longer than k and return the top k, so they sit after
+fusion without touching how scores are computed.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+# "2019年", "2019 年", "2019年度"; a bare 2019 counts too when no digit touches it ("2019智慧教室")
+QUERY_YEAR_RE = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.%％])")
+MAX_SHARE = 0.6  # when no year is named, one year gets at most ceil(0.6·k) of the top k (k=5 → 3)
+
+
+def query_years(query: str, known_years: set[int] | list[int]) -> set[int]:
+    """The indexed years a question names: "2019年智慧教室建设目标" → {2019}. Years not indexed are ignored."""
+    return {int(y) for y in QUERY_YEAR_RE.findall(query)} & set(known_years)
+
+
+def prefer_years(ranked: list[tuple[int, float]], row_years: list[int | None], years: set[int], k: int) -> list[tuple[int, float]]:
+    """Passages of the named years first, each group in its original order; other years fill the rest."""
+    named = [item for item in ranked if row_years[item[0]] in years]
+    other = [item for item in ranked if row_years[item[0]] not in years]
+    return (named + other)[:k]
+
+
+def diversify_years(ranked: list[tuple[int, float]], row_years: list[int | None], k: int) -> list[tuple[int, float]]:
+    """Take the ranking in order but cap each year's share of the top k; passages over the cap wait.
+
+    A year's passages are only pushed down, never dropped: when the other years have nothing left
+    in the candidate list, the waiting ones fill the remaining places in their order.
+    """
+    if len({row_years[row] for row, _ in ranked}) < 2:
+        return ranked[:k]
+    cap = max(1, math.ceil(MAX_SHARE * k))
+    taken: list[tuple[int, float]] = []
+    waiting: list[tuple[int, float]] = []
+    per_year: Counter = Counter()
+    for item in ranked:
+        year = row_years[item[0]]
+        if per_year[year] < cap:
+            taken.append(item)
+            per_year[year] += 1
+        else:
+            waiting.append(item)
+        if len(taken) == k:
+            break
+    return (taken + waiting)[:k] if len(taken) < k else taken
+
+
+def without_years(query: str) -> str:
+    """The question without its year mentions ("2019年智慧教室建设目标" → "智慧教室建设目标"); unchanged if nothing is left."""
+    rest = re.sub(r"\s+", " ", QUERY_YEAR_RE.sub(" ", query).replace(" 年度", " ").replace(" 年", " ")).strip(" 的")
+    return rest if rest.strip() else query
