@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.answer import MAX_QUESTION_CHARS, Answer, Generator, answer_question
+from app.answer import MARKER_RE, MAX_QUESTION_CHARS, Answer, Generator, answer_question
 from index.embed import Embedder
 from index.search import Hit
 from index.store import LoadedIndex
@@ -48,7 +48,12 @@ CSS = """
 .zc-reader h2 { font-size: 1.2rem; } .zc-reader h3 { font-size: 1.05rem; margin-top: 1em; }
 .zc-reader h4 { font-size: 0.98rem; margin-top: 0.8em; } .zc-reader h5 { font-size: 0.92rem; }
 .zc-reader p { line-height: 1.8; }
-.zc-outline a { color: #1f5f99; text-decoration: none; } .zc-outline li { margin: 2px 0; }
+.zc-doc { display: grid; grid-template-columns: minmax(220px, 1fr) 3fr; gap: 16px; }
+.zc-outline, .zc-doc-text { max-height: 70vh; overflow-y: auto; }
+.zc-outline { border-right: 1px solid #e3e6ea; padding-right: 8px; font-size: 0.88rem; }
+.zc-outline ul { list-style: none; padding-left: 0; margin-top: 6px; }
+.zc-outline a { color: #1f5f99; text-decoration: none; } .zc-outline li { margin: 3px 0; }
+.zc-doc-text { padding-right: 8px; }
 """
 
 
@@ -142,7 +147,7 @@ def sources_html(answer: Answer | None, library: Library) -> str:
 
 def reply_markdown(answer: Answer) -> str:
     """The chat bubble: the answer, notices, and a compact list of sources with section paths."""
-    lines = [esc(answer.text), ""]
+    lines = [MARKER_RE.sub(r"<sup>[\1]</sup>", esc(answer.text)), ""]
     for notice in answer.notices:
         lines += [f"> ⚠️ {esc(notice)}", ""]
     if answer.citations:
@@ -167,21 +172,23 @@ def reader_html(doc_id: str | None, library: Library) -> str:
     document = next((d for d in library.documents if d["doc_id"] == doc_id), None)
     if document is None:
         return '<p class="zc-empty">选择一份文件阅读。</p>'
-    sections = library.section_order.get(doc_id, [])
-    toc, body = [], []
-    for number, path in enumerate(sections):
+    toc, body, previous, number = [], [], [], 0
+    for path in library.section_order.get(doc_id, []):
         parts = path.split(SECTION_SEPARATOR) if path else ["（无章节）"]
-        depth = min(len(parts), 3)
-        anchor = f"zc-sec-{number}"
-        toc.append(f'<li style="margin-left:{(depth - 1) * 1.2}em"><a href="#{anchor}">{esc(parts[-1])}</a></li>')
-        body.append(f'<h{depth + 2} id="{anchor}">{esc(parts[-1])}</h{depth + 2}>')
-        body.append(f'<p class="zc-path">§ {section_html(path)}</p>' if depth > 1 else "")
+        # a heading for every level that changed: 一、 then 1. then 一是, like the printed document
+        for depth, heading in enumerate(parts):
+            if parts[: depth + 1] == previous[: depth + 1]:
+                continue
+            anchor, number = f"zc-sec-{number}", number + 1
+            toc.append(f'<li style="margin-left:{depth * 1.2}em"><a href="#{anchor}">{esc(heading)}</a></li>')
+            body.append(f'<h{min(depth, 2) + 3} id="{anchor}">{esc(heading)}</h{min(depth, 2) + 3}>')
+        previous = parts
         body += [f"<p>{esc(text)}</p>" for text in library.sections[(doc_id, path)]]
     meta = f"{document.get('year') or ''}年 · {esc(document.get('issuer') or '')} · {document.get('date') or ''} · {document['chunk_count']} 个段落"
     return (
         f'<div class="zc-reader"><h2>《{esc(document["title"])}》</h2><p>{meta}</p>'
-        f'<details open class="zc-outline"><summary>目录 Outline</summary><ul>{"".join(toc)}</ul></details>'
-        f'{"".join(body)}</div>'
+        f'<div class="zc-doc"><nav class="zc-outline"><b>目录 Outline</b><ul>{"".join(toc)}</ul></nav>'
+        f'<div class="zc-doc-text">{"".join(body)}</div></div></div>'
     )
 
 
@@ -266,6 +273,7 @@ def build_app(index: LoadedIndex, embedder: Embedder, generator: Generator | Non
                 gr.Dataframe(
                     [[d["title"], d.get("year"), d.get("issuer", ""), d["chunk_count"], d["doc_id"]] for d in index.documents],
                     headers=["标题", "年份", "发文机关", "段落数", "文件 id"], interactive=False, label="已收录的文件",
+                    elem_id="zc-doc-table",
                 )
                 pick = gr.Dropdown(doc_choices, value=doc_choices[0][1] if doc_choices else None, label="阅读文件")
                 reader = gr.HTML(reader_html(doc_choices[0][1] if doc_choices else None, library), elem_id="zc-reader")
