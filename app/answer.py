@@ -256,3 +256,18 @@ def answer_question(
         generated_by=generated_by,
         **common,
     )
+
+
+def warm_sentence_cache(index: LoadedIndex, embedder: Embedder, stop: threading.Event | None = None,
+                        max_chunks: int = 5000, batch: int = 32) -> int:
+    """Embed every sentence of a small corpus ahead of time (the web server does this in the background
+    after it starts), so the first questions do not pay for it. Stops between batches when `stop` is
+    set, so shutting down never waits long. Returns the number of sentences embedded."""
+    if len(index.chunks) > max_chunks:
+        return 0
+    sentences = list(dict.fromkeys(s for chunk in index.chunks for s in split_sentences(chunk.text)))
+    for start in range(0, len(sentences), batch):
+        if stop is not None and stop.is_set():
+            return start
+        sentence_vectors(embedder, sentences[start : start + batch])
+    return len(sentences)

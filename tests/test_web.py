@@ -108,3 +108,48 @@ def test_reader_shows_the_document_by_its_outline(fake_index):
     assert "《晋江市2018年教育工作要点》" in page and "目录" in page
     assert page.index("一、全面从严治党") < page.index("2.义务教育优质均衡") < page.index("积分入学")
     assert "选择一份文件" in reader_html("nope", Library.from_index(index))
+
+
+def test_zhengce_serve_builds_the_index_prints_the_url_and_stops_cleanly(corpus_copy, tmp_path):
+    """The main job's command as a real process: fresh data folder, fake embedder, Ctrl+C to stop."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ZHENGCE_HOME": str(tmp_path / "fresh"), "ZHENGCE_MODEL": "fake:hash-384"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--corpus", str(corpus_copy)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if "web chat at" in line or not line:
+                break
+        assert f"web chat at http://127.0.0.1:{port}/" in "".join(lines), "".join(lines)
+        assert any("built the index: 34 chunks" in line for line in lines)
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert (tmp_path / "fresh" / "index" / "CURRENT").exists()
+
+
+def test_sentence_cache_warm_up_stops_when_asked(fake_index):
+    import threading
+
+    from app.answer import warm_sentence_cache
+
+    index, embedder, _ = fake_index
+    stop = threading.Event()
+    stop.set()
+    assert warm_sentence_cache(index, embedder, stop) == 0
+    assert warm_sentence_cache(index, embedder) > 100  # every sentence of the 34 passages
