@@ -153,3 +153,31 @@ def test_sentence_cache_warm_up_stops_when_asked(fake_index):
     stop.set()
     assert warm_sentence_cache(index, embedder, stop) == 0
     assert warm_sentence_cache(index, embedder) > 100  # every sentence of the 34 passages
+
+
+@pytest.mark.model
+def test_twenty_people_at_once_with_the_real_model(real_model_index):
+    """The same load test with the real model and 20 different questions (15 in scope, 5 not)."""
+    from gradio_client import Client
+
+    from test_answerable import IN_SCOPE, OUT_OF_SCOPE
+
+    index, embedder, _ = real_model_index
+    demo = start(index, embedder, "127.0.0.1", free_port())
+    questions = IN_SCOPE + OUT_OF_SCOPE[:5]
+    try:
+        def one(question):
+            started = time.perf_counter()
+            return Client(demo.local_url, verbose=False).predict(question=question, api_name="/ask"), time.perf_counter() - started
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            results = list(pool.map(one, questions, timeout=240))
+        wall = time.perf_counter() - started
+    finally:
+        demo.close()
+    rows = [row for row, _ in results]
+    latencies = sorted(seconds for _, seconds in results)
+    print(f"\n20 concurrent asks, real model: wall {wall:.1f}s, median {latencies[10]:.1f}s, max {latencies[-1]:.1f}s")
+    assert [row["question"] for row in rows] == questions
+    assert [row["answerable"] for row in rows] == [True] * 15 + [False] * 5
