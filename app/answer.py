@@ -226,9 +226,8 @@ def answer_question(
         notices.append(f"结合上一个问题理解为：{query}")
     hits = search(index, embedder, query, k=k, years=years, doc_ids=doc_ids)
     scored = score_sentences(embedder, query, hits)
-    verdict: Verdict = judge(
-        query, [f"{h.section} {h.text}" for h in hits], scored[0].similarity if scored else None, embedder.model_id
-    )
+    best_similarity = max((s.similarity for s in scored), default=None)
+    verdict: Verdict = judge(query, [f"{h.section} {h.text}" for h in hits], best_similarity, embedder.model_id)
     common = dict(question=question, search_query=query, confidence=verdict.confidence, reason=verdict.reason)
     if not verdict.answerable or not scored:
         return Answer(text=NO_ANSWER_TEXT, answerable=False, citations=(), possibly_related=tuple(hits[:POSSIBLY_RELATED]),
@@ -237,7 +236,7 @@ def answer_question(
     generated_by = "extractive"
     if generator is not None:
         try:
-            generated, generated_citations, checks = check_generated(generator(question, hits), hits, scored)
+            generated, generated_citations, checks = check_generated(generator(query, hits), hits, scored)
         except ZhengceError as exc:
             notices.append(f"生成模型不可用（{exc}），已改用摘录式回答")
         else:
