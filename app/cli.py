@@ -81,6 +81,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_compare)
 
+    p = sub.add_parser("ask", parents=[common], help="answer a question from cited passages")
+    p.add_argument("question", nargs="?", help="the question, e.g. 积分入学政策是什么？")
+    p.add_argument("--k", type=int, default=5, help="number of passages to draw from (default 5)")
+    p.add_argument("--year", type=int, action="append", help="only documents of this year (repeatable)")
+    p.add_argument("--doc", action="append", help="only this document id (repeatable)")
+    p.add_argument("--batch", type=Path, help="file with one question per line (text, or JSON with a 'query' field)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=cmd_ask)
+
+    p = sub.add_parser("serve", parents=[common], help="start the web chat (builds the index first if there is none)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for the network)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.set_defaults(run=cmd_serve)
+
     p = sub.add_parser("chunks", parents=[common], help="show how the corpus documents are split into chunks")
     p.add_argument("--doc", help="only this document id")
     p.add_argument("--chunk-size", type=int, default=None)
@@ -271,6 +285,53 @@ def print_hit(hit) -> None:
     print(f"    § {hit.section}")
     print(f"    {mark_terms(hit.text, hit.matched, ansi=color)}")
     print()
+
+
+def cmd_ask(args) -> int:
+    from app.answer import answer_question
+    from app.core import open_index
+    from app.generate import generator_from_env
+    from ingest.errors import ZhengceError
+
+    if args.batch is None and not (args.question or "").strip():
+        raise ZhengceError("empty question; usage: zhengce ask \"积分入学政策是什么？\"")
+    corpus_dir, index_dir = dirs(args)
+    index, embedder = open_index(index_dir)
+    generator, name = generator_from_env()
+    options = dict(k=args.k, years=set(args.year or []) or None, doc_ids=set(args.doc or []) or None, generator=generator, generator_name=name)
+    if args.batch is not None:
+        for question in read_batch(args.batch):
+            try:
+                row = answer_question(index, embedder, question, **options).to_json()
+            except ZhengceError as exc:
+                row = {"question": question, "error": str(exc)}
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+        return 0
+    answer = answer_question(index, embedder, args.question, **options)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    for notice in answer.notices:
+        print(f"  ! {notice}")
+    print()
+    for citation in answer.citations:
+        hit = citation.hit
+        print(f"[{citation.marker}] 《{hit.title}》 {hit.year or '年份未知'}年  § {hit.section}")
+    if answer.possibly_related and not answer.answerable:
+        print(f"({answer.reason})")
+        print("possibly related:")
+        for hit in answer.possibly_related:
+            print(f"  《{hit.title}》 § {hit.section}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from app.web import serve
+
+    corpus_dir, index_dir = dirs(args)
+    serve(corpus_dir, index_dir, args.host, args.port)
+    return 0
 
 
 def cmd_chunks(args) -> int:

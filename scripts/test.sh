@@ -1,11 +1,24 @@
 #!/usr/bin/env bash
 # Set up everything the tests need, then run them all (unit tests with a fake embedder, end-to-end
-# tests with the real model). Extra arguments go to pytest, e.g. scripts/test.sh -m "not model".
+# tests with the real model and a real browser). Extra arguments go to pytest, e.g. scripts/test.sh -m "not model".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ZHENGCE_EXTRAS=test bash scripts/setup.sh
-# antiword reads .doc files (a test checks its one-line errors); install it when we can (CI runs as root)
-if ! command -v antiword >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  (apt-get update -qq && apt-get install -y -qq antiword) >/dev/null 2>&1 || echo "test: could not install antiword; its test is skipped" >&2
+
+# Debian packages the tests use, installed only when missing (CI runs as root with apt-get):
+# - chromium: the browser test drives it through Playwright (Playwright's own browser download is unreachable offline)
+# - fonts-wqy-zenhei: so screenshots show Chinese
+# - antiword: reads .doc files
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || missing+=(fonts-wqy-zenhei)
+command -v antiword >/dev/null || missing+=(antiword)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test: installing ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "test: missing ${missing[*]} (install them with apt-get as root); tests that need them will fail or skip" >&2
+  fi
 fi
 exec .venv/bin/python -m pytest "$@"

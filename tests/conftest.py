@@ -41,3 +41,28 @@ def document_2018():
     from ingest.pipeline import ingest_file
 
     return ingest_file(RAW_2018, read_catalog(CORPUS)[RAW_2018.name])
+
+
+@pytest.fixture(scope="session")
+def fake_index(tmp_path_factory):
+    """The bundled corpus indexed with the fake embedder, built once per session (read-only for tests)."""
+    from app.core import index_corpus
+    from index.embed import FAKE_MODEL_ID, load_embedder
+    from index.store import load_index
+
+    index_dir = tmp_path_factory.mktemp("fake-index") / "index"
+    index_corpus(CORPUS, index_dir, model_id=FAKE_MODEL_ID, show_progress=False)
+    return load_index(index_dir), load_embedder(FAKE_MODEL_ID), index_dir
+
+
+@pytest.fixture(scope="session")
+def real_model_index(tmp_path_factory):
+    """The bundled corpus indexed with the real default model, once per session (~10 s)."""
+    from app.core import index_corpus
+    from index.default_model import DEFAULT_MODEL_ID
+    from index.embed import load_embedder
+    from index.store import load_index
+
+    index_dir = tmp_path_factory.mktemp("real-index") / "index"
+    index_corpus(CORPUS, index_dir, model_id=DEFAULT_MODEL_ID, show_progress=False)
+    return load_index(index_dir), load_embedder(DEFAULT_MODEL_ID), index_dir

@@ -1,0 +1,272 @@
+"""Answer a question from cited passages: the one function behind `zhengce ask`, the web chat and its API.
+
+Extractive by default (offline): the retrieved passages are split into sentences, each sentence is
+scored against the question, and the best few are quoted, each followed by its citation marker [n].
+With a generator (an OpenAI-compatible model, app/generate.py) the model writes the answer from the same
+passages; its markers are checked against the passages it was given.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ingest.errors import ZhengceError
+from index.answerable import Verdict, content_coverage, judge
+from index.embed import Embedder
+from index.search import Hit, search
+from index.store import LoadedIndex
+
+MAX_QUESTION_CHARS = 300  # the model reads 512 tokens; a longer question is almost always a paste accident
+MAX_ANSWER_SENTENCES = 3
+SENTENCE_MARGIN = 0.03  # quote sentences scoring within this of the best one: close seconds add facts
+KEYWORD_WEIGHT = 0.05  # sentence score = cosine + weight × keyword coverage: breaks ties between near-equal cosines
+MIN_SENTENCE_CHARS = 6  # "一是…" fragments carry no answer
+POSSIBLY_RELATED = 3
+SENTENCE_END_RE = re.compile(r"(?<=[。！？；!?;])")
+MARKER_RE = re.compile(r"\[(\d{1,3})\]")
+# A follow-up such as "那民办学校呢？" or "还有呢" cannot be searched alone: it leans on the last topic.
+FOLLOWUP_RE = re.compile(r"^(那|那么|还有|另外|其中|此外|它|这|该)|[呢吗]\s*[？?]?\s*$")
+FOLLOWUP_MAX_CHARS = 16
+UNCITED_MARK = "〔无出处〕"
+# A generated sentence: text up to its end punctuation plus the markers right after it ("…。[1][2]").
+GENERATED_SENTENCE_RE = re.compile(r"[^。！？!?\n]+(?:[。！？!?]+|\n|$)(?:\s*\[\d+\])*|\n")
+HAS_WORDS_RE = re.compile(r"[\w\u3400-\u9fff]")
+NO_ANSWER_TEXT = "已收录的文件中没有找到能回答这个问题的内容。下面是最接近的段落，仅供参考，不能作为答案。"
+
+Generator = Callable[[str, list[Hit]], str]  # (question, numbered passages) → text with [n] markers
+
+
+@dataclass(frozen=True)
+class Citation:
+    marker: int
+    hit: Hit
+    highlights: tuple[str, ...]  # the passage's sentences that answer, verbatim
+
+    def to_json(self) -> dict:
+        return {**self.hit.to_json(), "marker": self.marker, "highlights": list(self.highlights)}
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str  # as used (after truncation)
+    search_query: str  # what was searched: a follow-up is combined with the previous topic
+    text: str  # the answer, each sentence followed by its [n]
+    answerable: bool
+    confidence: float
+    reason: str
+    citations: tuple[Citation, ...]
+    possibly_related: tuple[Hit, ...]  # retrieved but not cited (all of them when not answerable)
+    notices: tuple[str, ...] = ()
+    generated_by: str = "extractive"
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "search_query": self.search_query,
+            "answer": self.text,
+            "answerable": self.answerable,
+            "confidence": self.confidence,
+            "reason": self.reason,
+            "citations": [c.to_json() for c in self.citations],
+            "possibly_related": [h.to_json() for h in self.possibly_related],
+            "notices": list(self.notices),
+            "generated_by": self.generated_by,
+        }
+
+
+@dataclass(frozen=True)
+class Sentence:
+    hit: Hit
+    position: int  # order inside the passage
+    text: str
+    similarity: float
+    score: float
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in SENTENCE_END_RE.split(text) if len(s.strip()) >= MIN_SENTENCE_CHARS]
+
+
+# Sentence vectors are cached per model: the corpus is finite, and under load the same passages come
+# back again and again. Bounded so a huge corpus cannot grow it without limit.
+_sentence_vectors: dict[tuple[str, str], np.ndarray] = {}
+_cache_lock = threading.Lock()
+SENTENCE_CACHE_MAX = 50_000
+
+
+def sentence_vectors(embedder: Embedder, sentences: list[str]) -> np.ndarray:
+    with _cache_lock:
+        missing = [s for s in dict.fromkeys(sentences) if (embedder.model_id, s) not in _sentence_vectors]
+    if missing:
+        vectors = embedder.encode_documents(missing)
+        with _cache_lock:
+            if len(_sentence_vectors) + len(missing) > SENTENCE_CACHE_MAX:
+                _sentence_vectors.clear()
+            for s, v in zip(missing, vectors):
+                _sentence_vectors[(embedder.model_id, s)] = v
+    with _cache_lock:
+        return np.stack([_sentence_vectors[(embedder.model_id, s)] for s in sentences]) if sentences else np.zeros((0, embedder.dimension))
+
+
+def score_sentences(embedder: Embedder, query: str, hits: list[Hit]) -> list[Sentence]:
+    pieces = [(h, i, s) for h in hits for i, s in enumerate(split_sentences(h.text))]
+    if not pieces:
+        return []
+    query_vector = embedder.encode_queries([query])[0]
+    similarities = sentence_vectors(embedder, [s for _, _, s in pieces]) @ query_vector
+    scored = [
+        Sentence(h, i, s, float(sim), float(sim) + KEYWORD_WEIGHT * content_coverage(query, s))
+        for (h, i, s), sim in zip(pieces, similarities)
+    ]
+    return sorted(scored, key=lambda s: -s.score)
+
+
+def is_followup(question: str) -> bool:
+    return len(question) <= FOLLOWUP_MAX_CHARS and bool(FOLLOWUP_RE.search(question))
+
+
+def search_query_for(question: str, history: Sequence[str]) -> str:
+    """A short follow-up is searched together with the last question that stood on its own."""
+    if not is_followup(question):
+        return question
+    for previous in reversed(history):
+        previous = previous.strip()[:MAX_QUESTION_CHARS]
+        if previous and not is_followup(previous):
+            return f"{previous} {question}"
+    return question
+
+
+def pick_sentences(scored: list[Sentence]) -> list[Sentence]:
+    best = scored[0].score
+    picked = [s for s in scored if s.score >= best - SENTENCE_MARGIN][:MAX_ANSWER_SENTENCES]
+    return sorted(picked, key=lambda s: (s.hit.rank, s.position))  # reading order, passage by passage
+
+
+def as_statement(sentence: str) -> str:
+    """A quoted clause that ended with ； reads as a full stop in an answer."""
+    return sentence[:-1] + "。" if sentence.endswith(("；", ";")) else sentence
+
+
+def extractive(scored: list[Sentence]) -> tuple[str, list[Citation]]:
+    picked = pick_sentences(scored)
+    markers: dict[str, int] = {}
+    parts = []
+    for s in picked:
+        marker = markers.setdefault(s.hit.chunk_id, len(markers) + 1)
+        parts.append(f"{as_statement(s.text)}[{marker}]")
+    citations = [
+        Citation(markers[h.chunk_id], h, tuple(s.text for s in picked if s.hit.chunk_id == h.chunk_id))
+        for h in dict((s.hit.chunk_id, s.hit) for s in picked).values()
+    ]
+    return "".join(parts), sorted(citations, key=lambda c: c.marker)
+
+
+def check_generated(raw: str, hits: list[Hit], scored: list[Sentence]) -> tuple[str, list[Citation], list[str]]:
+    """Keep markers that point to a passage the model was given, renumbered by first use; drop the rest;
+    mark sentences left without any citation."""
+    by_rank = {h.rank: h for h in hits}
+    renumber: dict[int, int] = {}
+    dropped: list[str] = []
+
+    def replace(match: re.Match) -> str:
+        number = int(match.group(1))
+        if number not in by_rank:
+            dropped.append(match.group(0))
+            return ""
+        return f"[{renumber.setdefault(number, len(renumber) + 1)}]"
+
+    text = MARKER_RE.sub(replace, raw.strip())
+    uncited = 0
+    sentences = []
+    for sentence in GENERATED_SENTENCE_RE.findall(text):
+        if not MARKER_RE.search(sentence) and HAS_WORDS_RE.search(sentence):
+            sentence = sentence.rstrip() + UNCITED_MARK + ("\n" if sentence.endswith("\n") else "")
+            uncited += 1
+        sentences.append(sentence)
+    notices = []
+    if dropped:
+        notices.append(f"生成的回答引用了不存在的段落 {''.join(dict.fromkeys(dropped))}，已删除这些标记")
+    if uncited:
+        notices.append(f"生成的回答中有 {uncited} 句没有出处，已标记为{UNCITED_MARK}")
+    citations = []
+    for number, marker in sorted(renumber.items(), key=lambda kv: kv[1]):
+        hit = by_rank[number]
+        best = [s for s in scored if s.hit.chunk_id == hit.chunk_id][:2]
+        citations.append(Citation(marker, hit, tuple(s.text for s in best)))
+    return "".join(sentences), citations, notices
+
+
+def answer_question(
+    index: LoadedIndex,
+    embedder: Embedder,
+    question: str,
+    *,
+    k: int = 5,
+    years: set[int] | None = None,
+    doc_ids: set[str] | None = None,
+    history: Sequence[str] = (),
+    generator: Generator | None = None,
+    generator_name: str = "",
+) -> Answer:
+    question = (question or "").strip()
+    if not question:
+        raise ZhengceError("请输入问题，例如：积分入学政策是什么？ (empty question)")
+    if not 1 <= k <= 20:
+        raise ZhengceError("number of passages must be between 1 and 20")
+    notices: list[str] = []
+    if len(question) > MAX_QUESTION_CHARS:
+        notices.append(f"问题过长（{len(question)} 字），只使用了前 {MAX_QUESTION_CHARS} 字")
+        question = question[:MAX_QUESTION_CHARS]
+    query = search_query_for(question, history)
+    if query != question:
+        notices.append(f"结合上一个问题理解为：{query}")
+    hits = search(index, embedder, query, k=k, years=years, doc_ids=doc_ids)
+    scored = score_sentences(embedder, query, hits)
+    best_similarity = max((s.similarity for s in scored), default=None)
+    verdict: Verdict = judge(query, [f"{h.section} {h.text}" for h in hits], best_similarity, embedder.model_id)
+    common = dict(question=question, search_query=query, confidence=verdict.confidence, reason=verdict.reason)
+    if not verdict.answerable or not scored:
+        return Answer(text=NO_ANSWER_TEXT, answerable=False, citations=(), possibly_related=tuple(hits[:POSSIBLY_RELATED]),
+                      notices=tuple(notices), **common)
+    text, citations = extractive(scored)
+    generated_by = "extractive"
+    if generator is not None:
+        try:
+            generated, generated_citations, checks = check_generated(generator(query, hits), hits, scored)
+        except ZhengceError as exc:
+            notices.append(f"生成模型不可用（{exc}），已改用摘录式回答")
+        else:
+            if generated_citations:
+                text, citations, generated_by = generated, generated_citations, generator_name or "generator"
+                notices.extend(checks)
+            else:
+                notices.append("生成的回答没有引用任何段落，已改用摘录式回答")
+    cited = {c.hit.chunk_id for c in citations}
+    return Answer(
+        text=text,
+        answerable=True,
+        citations=tuple(citations),
+        possibly_related=tuple(h for h in hits if h.chunk_id not in cited),
+        notices=tuple(notices),
+        generated_by=generated_by,
+        **common,
+    )
+
+
+def warm_sentence_cache(index: LoadedIndex, embedder: Embedder, stop: threading.Event | None = None,
+                        max_chunks: int = 5000, batch: int = 32) -> int:
+    """Embed every sentence of a small corpus ahead of time (the web server does this in the background
+    after it starts), so the first questions do not pay for it. Stops between batches when `stop` is
+    set, so shutting down never waits long. Returns the number of sentences embedded."""
+    if len(index.chunks) > max_chunks:
+        return 0
+    sentences = list(dict.fromkeys(s for chunk in index.chunks for s in split_sentences(chunk.text)))
+    for start in range(0, len(sentences), batch):
+        if stop is not None and stop.is_set():
+            return start
+        sentence_vectors(embedder, sentences[start : start + batch])
+    return len(sentences)

@@ -1,0 +1,337 @@
+"""The web chat (Gradio Blocks): ask → answer with cited passages; browse the indexed documents.
+
+The index and the model are loaded once, before the app is built; every request reuses them. All text
+that reaches HTML (questions, passages, titles) is escaped here, so a question containing markup is shown
+as text. The app serves no files of its own (no allowed_paths).
+"""
+from __future__ import annotations
+
+import html
+import os
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.answer import MARKER_RE, MAX_QUESTION_CHARS, Answer, Generator, answer_question
+from app.web_compare import build_compare_tab
+from index.embed import Embedder
+from index.search import Hit
+from index.store import LoadedIndex
+from ingest.errors import ZhengceError
+from ingest.records import SECTION_SEPARATOR
+
+CONCURRENCY = 2  # answers are CPU-bound (the model); two at a time keeps a 2-core machine responsive
+QUEUE_MAX = 64  # waiting requests beyond this get "queue full" instead of an ever-growing wait
+EXAMPLES = ["积分入学政策", "今年新增多少学位？", "职业学校和企业怎么合作培养人才", "普惠性幼儿园覆盖率目标是多少"]
+FONT_STACK = ["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Zen Hei", "sans-serif"]
+
+CSS = """
+.gradio-container { max-width: 1280px !important; margin: 0 auto; }
+#zc-header h1 { margin-bottom: 0.2em; }
+#zc-header p { color: #555; margin-top: 0; }
+.zc-sources h3 { font-size: 1.05rem; margin: 0.2em 0 0.6em; }
+.zc-card { border: 1px solid #e3e6ea; border-left: 4px solid #b5332e; border-radius: 8px; padding: 10px 12px;
+           margin-bottom: 10px; background: #fff; }
+.zc-related .zc-card { border-left-color: #9aa3ad; background: #fafbfc; }
+.zc-head { display: flex; flex-wrap: wrap; gap: 6px; align-items: baseline; font-size: 0.95rem; }
+.zc-marker { font-weight: 700; color: #b5332e; }
+.zc-title { font-weight: 600; }
+.zc-year, .zc-score { color: #666; font-size: 0.85rem; }
+.zc-section { color: #1f5f99; font-size: 0.88rem; margin: 4px 0 6px; }
+.zc-text { line-height: 1.7; margin: 0; font-size: 0.93rem; }
+.zc-text mark, .zc-context mark { background: #fff1a8; padding: 0 1px; border-radius: 2px; }
+.zc-card details { margin-top: 6px; font-size: 0.88rem; }
+.zc-card summary { cursor: pointer; color: #1f5f99; }
+.zc-context { line-height: 1.7; background: #f6f7f9; padding: 8px; border-radius: 6px; margin-top: 4px; }
+.zc-banner { background: #fff6e5; border: 1px solid #f0c36d; border-radius: 8px; padding: 8px 12px; margin-bottom: 10px; }
+.zc-notice { color: #8a5a00; font-size: 0.88rem; }
+.zc-empty { color: #888; }
+.zc-reader h2 { font-size: 1.2rem; } .zc-reader h3 { font-size: 1.05rem; margin-top: 1em; }
+.zc-reader h4 { font-size: 0.98rem; margin-top: 0.8em; } .zc-reader h5 { font-size: 0.92rem; }
+.zc-reader p { line-height: 1.8; }
+.zc-doc { display: grid; grid-template-columns: minmax(220px, 1fr) 3fr; gap: 16px; }
+.zc-outline, .zc-doc-text { max-height: 70vh; overflow-y: auto; }
+.zc-outline { border-right: 1px solid #e3e6ea; padding-right: 8px; font-size: 0.88rem; }
+.zc-outline ul { list-style: none; padding-left: 0; margin-top: 6px; }
+.zc-outline a { color: #1f5f99; text-decoration: none; } .zc-outline li { margin: 3px 0; }
+.zc-doc-text { padding-right: 8px; }
+"""
+
+
+@dataclass(frozen=True)
+class Library:
+    """What the pages show besides answers: documents and each section's passages in order."""
+
+    documents: list[dict]
+    sections: dict[tuple[str, str], list[str]]  # (doc_id, section path) → passage texts in order
+    section_order: dict[str, list[str]]  # doc_id → section paths in document order
+
+    @classmethod
+    def from_index(cls, index: LoadedIndex) -> "Library":
+        sections: dict[tuple[str, str], list[str]] = defaultdict(list)
+        order: dict[str, list[str]] = defaultdict(list)
+        for chunk in sorted(index.chunks, key=lambda c: (c.doc_id, c.position)):
+            if chunk.section not in order[chunk.doc_id]:
+                order[chunk.doc_id].append(chunk.section)
+            sections[(chunk.doc_id, chunk.section)].append(chunk.text)
+        return cls(index.documents, dict(sections), dict(order))
+
+    def section_text(self, hit: Hit) -> list[str]:
+        return self.sections.get((hit.doc_id, hit.section), [hit.text])
+
+
+# ---------------------------------------------------------------- rendering (pure functions, tested)
+
+
+def esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def mark_sentences(text: str, sentences: tuple[str, ...] | list[str]) -> str:
+    """Escape the passage and wrap the answering sentences in <mark>."""
+    spans = []
+    for sentence in sentences:
+        start = text.find(sentence)
+        if start >= 0:
+            spans.append((start, start + len(sentence)))
+    out, cursor = [], 0
+    for start, end in sorted(spans):
+        if start < cursor:
+            continue
+        out += [esc(text[cursor:start]), f"<mark>{esc(text[start:end])}</mark>"]
+        cursor = end
+    out.append(esc(text[cursor:]))
+    return "".join(out)
+
+
+def section_html(section: str) -> str:
+    return esc(section).replace(esc(SECTION_SEPARATOR), " › ") if section else "（无章节）"
+
+
+def card_html(hit: Hit, highlights: tuple[str, ...], library: Library, marker: int | None) -> str:
+    similarity = f"相似度 {hit.dense_score:.3f}" if hit.dense_score is not None else f"得分 {hit.score:.3f}"
+    label = f'<span class="zc-marker">[{marker}]</span>' if marker is not None else ""
+    context = "".join(
+        f"<p>{mark_sentences(passage, highlights) if passage == hit.text else esc(passage)}</p>"
+        for passage in library.section_text(hit)
+    )
+    return (
+        f'<div class="zc-card" data-chunk="{esc(hit.chunk_id)}">'
+        f'<div class="zc-head">{label}<span class="zc-title">《{esc(hit.title)}》</span>'
+        f'<span class="zc-year">{hit.year or "年份未知"}年</span><span class="zc-score">{similarity}</span></div>'
+        f'<div class="zc-section">§ {section_html(hit.section)}</div>'
+        f'<p class="zc-text">{mark_sentences(hit.text, highlights)}</p>'
+        f"<details><summary>查看上下文（本节全文）</summary><div class=\"zc-context\">{context}</div></details>"
+        "</div>"
+    )
+
+
+def sources_html(answer: Answer | None, library: Library) -> str:
+    if answer is None:
+        return '<div class="zc-sources"><h3>出处 Sources</h3><p class="zc-empty">提问后，这里显示回答所引用的段落。</p></div>'
+    parts = ['<div class="zc-sources">']
+    if answer.citations:
+        parts.append("<h3>出处 Sources</h3>")
+        parts += [card_html(c.hit, c.highlights, library, c.marker) for c in answer.citations]
+    if not answer.answerable:
+        parts.append(f'<div class="zc-banner">文件中没有找到答案：{esc(answer.reason)}</div>')
+    if answer.possibly_related:
+        title = "可能相关的段落（不作为答案）" if not answer.answerable else "其他检索到的段落"
+        related = "".join(card_html(h, (), library, None) for h in answer.possibly_related)
+        if answer.answerable:
+            parts.append(f'<details class="zc-related"><summary>{title}（{len(answer.possibly_related)}）</summary>{related}</details>')
+        else:
+            parts.append(f'<div class="zc-related"><h3>{title}</h3>{related}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def reply_markdown(answer: Answer) -> str:
+    """The chat bubble: the answer, notices, and a compact list of sources with section paths."""
+    lines = [MARKER_RE.sub(r"<sup>[\1]</sup>", esc(answer.text)), ""]
+    for notice in answer.notices:
+        lines += [f"> ⚠️ {esc(notice)}", ""]
+    if answer.citations:
+        lines.append("**出处**")
+        for c in answer.citations:
+            lines.append(f"- [{c.marker}] 《{esc(c.hit.title)}》{c.hit.year or ''} · {section_html(c.hit.section)}")
+    elif answer.possibly_related:
+        lines.append("**可能相关的段落（不作为答案）**")
+        for h in answer.possibly_related:
+            lines.append(f"- 《{esc(h.title)}》 · {section_html(h.section)}")
+    return "\n".join(lines)
+
+
+def shown_question(question: str) -> str:
+    question = question.strip()
+    shown = question[:MAX_QUESTION_CHARS] + ("…" if len(question) > MAX_QUESTION_CHARS else "")
+    return esc(shown)
+
+
+def reader_html(doc_id: str | None, library: Library) -> str:
+    """A document's cleaned text, section by section, with its outline as a table of contents."""
+    document = next((d for d in library.documents if d["doc_id"] == doc_id), None)
+    if document is None:
+        return '<p class="zc-empty">选择一份文件阅读。</p>'
+    toc, body, previous, number = [], [], [], 0
+    for path in library.section_order.get(doc_id, []):
+        parts = path.split(SECTION_SEPARATOR) if path else ["（无章节）"]
+        # a heading for every level that changed: 一、 then 1. then 一是, like the printed document
+        for depth, heading in enumerate(parts):
+            if parts[: depth + 1] == previous[: depth + 1]:
+                continue
+            anchor, number = f"zc-sec-{number}", number + 1
+            toc.append(f'<li style="margin-left:{depth * 1.2}em"><a href="#{anchor}">{esc(heading)}</a></li>')
+            body.append(f'<h{min(depth, 2) + 3} id="{anchor}">{esc(heading)}</h{min(depth, 2) + 3}>')
+        previous = parts
+        body += [f"<p>{esc(text)}</p>" for text in library.sections[(doc_id, path)]]
+    meta = f"{document.get('year') or ''}年 · {esc(document.get('issuer') or '')} · {document.get('date') or ''} · {document['chunk_count']} 个段落"
+    return (
+        f'<div class="zc-reader"><h2>《{esc(document["title"])}》</h2><p>{meta}</p>'
+        f'<div class="zc-doc"><nav class="zc-outline"><b>目录 Outline</b><ul>{"".join(toc)}</ul></nav>'
+        f'<div class="zc-doc-text">{"".join(body)}</div></div></div>'
+    )
+
+
+# ---------------------------------------------------------------- the app
+
+
+def build_app(index: LoadedIndex, embedder: Embedder, generator: Generator | None = None, generator_name: str = ""):
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no usage pings, no version check
+    import gradio as gr
+
+    library = Library.from_index(index)
+    years = index.years
+    doc_choices = [(f"{d['title']}（{d.get('year') or '?'}）", d["doc_id"]) for d in index.documents]
+
+    def run(question: str, history: list[str], years_selected, docs_selected, k) -> Answer:
+        return answer_question(
+            index, embedder, question, k=int(k or 5),
+            years={int(y) for y in years_selected or []} or None,
+            doc_ids=set(docs_selected or []) or None,
+            history=history, generator=generator, generator_name=generator_name,
+        )
+
+    def respond(question, chat, asked, years_selected, docs_selected, k):
+        chat, asked = list(chat or []), list(asked or [])
+        question = (question or "").strip()
+        if not question:
+            chat.append({"role": "assistant", "content": "请输入问题，例如：积分入学政策是什么？"})
+            return chat, "", gr.update(), asked
+        chat.append({"role": "user", "content": shown_question(question)})
+        try:
+            answer = run(question, asked, years_selected, docs_selected, k)
+        except ZhengceError as exc:
+            chat.append({"role": "assistant", "content": f"⚠️ {esc(str(exc))}"})
+            return chat, "", gr.update(), asked
+        chat.append({"role": "assistant", "content": reply_markdown(answer)})
+        return chat, "", sources_html(answer, library), asked + [answer.question]
+
+    def ask(question: str, years: list[int] | None = None, doc_ids: list[str] | None = None, k: int = 5,
+            history: list[str] | None = None) -> dict:
+        """Answer a question from the indexed policy documents. Returns {question, answer, answerable,
+        citations: [hit + marker + highlights], possibly_related, notices}; {question, error} on bad input."""
+        try:
+            return run(question, list(history or []), years, doc_ids, k).to_json()
+        except ZhengceError as exc:
+            return {"question": question, "error": str(exc)}
+
+    theme = gr.themes.Soft(primary_hue="red", neutral_hue="slate", font=FONT_STACK, font_mono=["monospace"])
+    with gr.Blocks(title="政策问答 zhengce", analytics_enabled=False) as demo:
+        gr.Markdown(
+            "# 政策问答 zhengce\n"
+            f"根据已收录的政策文件回答问题，每句话标注出处（文件、年份、章节）。已收录 {len(index.documents)} 份文件、"
+            f"{len(index.chunks)} 个段落（{', '.join(map(str, years)) or '年份未知'}）。",
+            elem_id="zc-header",
+        )
+        with gr.Tabs():
+            with gr.Tab("问答 Ask", id="ask"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(
+                            label="对话", height=520, elem_id="zc-chat", buttons=["copy"], feedback_options=None,
+                            placeholder="**请提问**，例如：积分入学政策是什么？ 今年新增多少学位？\n\n回答只来自已收录的文件；找不到答案时会直说。",
+                        )
+                        with gr.Row():
+                            box = gr.Textbox(placeholder="输入问题，按回车提问", show_label=False, scale=6,
+                                             elem_id="zc-question", max_lines=4, autofocus=True)
+                            send = gr.Button("提问", variant="primary", scale=1, elem_id="zc-ask")
+                        gr.Examples(EXAMPLES, inputs=box, label="示例问题")
+                        clear = gr.Button("清空对话", size="sm", variant="secondary")
+                    with gr.Column(scale=2):
+                        with gr.Accordion("筛选 Filters", open=False):
+                            year_filter = gr.CheckboxGroup([str(y) for y in years], label="年份", elem_id="zc-years")
+                            doc_filter = gr.Dropdown(doc_choices, multiselect=True, label="文件", elem_id="zc-docs")
+                            k_slider = gr.Slider(1, 10, value=5, step=1, label="检索段落数")
+                        sources = gr.HTML(sources_html(None, library), elem_id="zc-sources")
+                asked = gr.State([])
+                inputs = [box, chatbot, asked, year_filter, doc_filter, k_slider]
+                outputs = [chatbot, box, sources, asked]
+                for event in (box.submit, send.click):
+                    event(respond, inputs, outputs, api_visibility="private", concurrency_id="answer",
+                          concurrency_limit=CONCURRENCY)
+                clear.click(lambda: ([], "", sources_html(None, library), []), None, outputs, api_visibility="private")
+            with gr.Tab("文件 Documents", id="documents"):
+                gr.Dataframe(
+                    [[d["title"], d.get("year"), d.get("issuer", ""), d["chunk_count"], d["doc_id"]] for d in index.documents],
+                    headers=["标题", "年份", "发文机关", "段落数", "文件 id"], interactive=False, label="已收录的文件",
+                    elem_id="zc-doc-table",
+                )
+                pick = gr.Dropdown(doc_choices, value=doc_choices[0][1] if doc_choices else None, label="阅读文件")
+                reader = gr.HTML(reader_html(doc_choices[0][1] if doc_choices else None, library), elem_id="zc-reader")
+                pick.change(lambda d: reader_html(d, library), pick, reader, api_visibility="private")
+            build_compare_tab(index, embedder)
+        gr.api(ask, api_name="ask", concurrency_id="answer", concurrency_limit=CONCURRENCY)
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_MAX)
+    return demo, theme
+
+
+def launch(demo, theme, host: str, port: int, block: bool):
+    try:
+        demo.launch(
+            server_name=host, server_port=port, prevent_thread_lock=not block, quiet=True, show_error=False,
+            theme=theme, css=CSS, footer_links=["api"], enable_monitoring=False, ssr_mode=False,
+        )
+    except OSError as exc:
+        raise ZhengceError(f"cannot listen on {host}:{port} ({exc}); choose another --port") from None
+    return demo
+
+
+def url_of(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    return f"http://{shown}:{port}/"
+
+
+def start(index: LoadedIndex, embedder: Embedder, host: str = "127.0.0.1", port: int = 7860, *,
+          generator: Generator | None = None, generator_name: str = ""):
+    """Launch without blocking (tests, scripts); call .close() on the result to stop."""
+    demo, theme = build_app(index, embedder, generator, generator_name)
+    return launch(demo, theme, host, port, block=False)
+
+
+def serve(corpus_dir: Path, index_dir: Path, host: str, port: int) -> None:
+    """The main job: build the index if there is none, load index + model once, serve until Ctrl+C."""
+    from app.core import ensure_index, open_index
+    from app.answer import warm_sentence_cache
+    from app.generate import generator_from_env
+
+    built = ensure_index(corpus_dir, index_dir)
+    if built:
+        print(f"built the index: {built.report.chunks} chunks → {index_dir}", flush=True)
+    index, embedder = open_index(index_dir)
+    generator, name = generator_from_env()
+    demo = start(index, embedder, host, port, generator=generator, generator_name=name)
+    # Sentence vectors for the whole (small) corpus, in the background: the app answers meanwhile, and
+    # later questions skip the sentence encoding (20 concurrent questions: 9.7 s cold, 6.9 s warm).
+    stop = threading.Event()
+    warmer = threading.Thread(target=warm_sentence_cache, args=(index, embedder, stop), daemon=True)
+    warmer.start()
+    mode = f"generative answers by {name}" if generator else "extractive answers, offline"
+    print(f"zhengce: web chat at {url_of(host, port)} ({mode}; Ctrl+C to stop)", flush=True)
+    try:
+        demo.block_thread()
+    finally:
+        stop.set()
+        warmer.join()  # a thread still inside torch at interpreter exit aborts the process
+        demo.close()
