@@ -8,6 +8,7 @@ import numpy as np
 
 from ingest.errors import ZhengceError
 from index.embed import Embedder
+from index.query_terms import expand_query
 from index.store import LoadedIndex
 from index.tokenize import tokenize
 
@@ -120,6 +121,7 @@ def search(
         raise ZhengceError(f"mode {mode!r} needs the embedding model")
     mask = filter_mask(index, years, doc_ids)
     n_candidates = max(k * CANDIDATES_PER_HIT, 50)
+    query = expand_query(query)  # 私立 → + 民办: readers' words, the documents' words (index/query_terms.txt)
     sparse = bm25_scores(index, query) if mode in ("bm25", "hybrid") else None
     dense = dense_scores(index, embedder, query) if mode in ("dense", "hybrid") else None
     if mode == "bm25":
