@@ -74,7 +74,8 @@ def render_markdown(summary: dict, results: list[ItemResult], meta: dict, chart_
             if split in splits:
                 lines += [f"## {mode} — {split}", "", *summary_table(splits[split]), ""]
     lines += ["## Failures", "", "Answerable questions whose gold is not in the top 5, wrong flags, with the top 3 passages (✓ covers gold).", ""]
-    lines += failure_lines(results)
+    for mode in sorted(summary, key=lambda m: m != "hybrid"):  # hybrid first: it is what people use
+        lines += [f"### {mode}", "", *failure_lines([r for r in results if r.mode == mode]), ""]
     return "\n".join(lines) + "\n"
 
 
