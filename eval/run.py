@@ -113,14 +113,18 @@ def evaluate_item(item: TestItem, hits: list[Hit], mode: str, k: int, seconds: f
     )
 
 
+def check_options(modes: list[str], k: int) -> None:
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        raise ZhengceError(f"unknown mode {(unknown or [''])[0]!r}; choose from {', '.join(MODES)}")
+    if not max(HIT_KS + (MRR_K,)) <= k <= 100:
+        raise ZhengceError(f"--k must be between {max(HIT_KS + (MRR_K,))} and 100 (MRR@10 and nDCG@10 need ten passages)")
+
+
 def run_items(
     items: list[TestItem], index: LoadedIndex, embedder: Embedder | None, modes: list[str], k: int = 10
 ) -> list[ItemResult]:
-    unknown = [m for m in modes if m not in MODES]
-    if unknown:
-        raise ZhengceError(f"unknown mode {unknown[0]!r}; choose from {', '.join(MODES)}")
-    if k < max(HIT_KS + (MRR_K,)):
-        raise ZhengceError(f"--k must be at least {max(HIT_KS + (MRR_K,))} (MRR@10 and nDCG@10 need ten passages)")
+    check_options(modes, k)
     check_testset(items, index)
     if embedder is not None:
         embedder.encode_queries(["warm-up"])  # the first call pays one-off costs; keep them out of p95
@@ -203,6 +207,7 @@ def run_eval(
     from eval.testset import load_testset
     from index.embed import EMBED_TEXT_VERSION, default_model_id, load_embedder
 
+    check_options(modes, k)  # before the model loads and the index is built
     items = [i for i in load_testset(testset) if i.split in splits]
     if not items:
         raise ZhengceError(f"no items of split {', '.join(splits)} in {testset}")

@@ -86,3 +86,5 @@ def test_eval_split_and_bad_mode(tmp_path, corpus_copy, capsys):
     assert "bm25 — dev" in capsys.readouterr().out
     assert main(["eval", "--corpus", str(corpus_copy), "--testset", testset, "--modes", "bm25,sparse"]) == 1
     assert "unknown mode 'sparse'" in capsys.readouterr().err
+    assert main(["eval", "--corpus", str(corpus_copy), "--testset", testset, "--k", "5"]) == 1
+    assert "--k must be between 10 and 100" in capsys.readouterr().err
