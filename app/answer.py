@@ -8,7 +8,6 @@ passages; its markers are checked against the passages it was given.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -16,7 +15,7 @@ import numpy as np
 
 from ingest.errors import ZhengceError
 from index.answerable import Verdict, content_coverage, judge
-from index.embed import Embedder
+from index.embed import Embedder, sentences
 from index.search import Hit, search
 from index.store import LoadedIndex
 
@@ -24,9 +23,7 @@ MAX_QUESTION_CHARS = 300  # the model reads 512 tokens; a longer question is alm
 MAX_ANSWER_SENTENCES = 3
 SENTENCE_MARGIN = 0.03  # quote sentences scoring within this of the best one: close seconds add facts
 KEYWORD_WEIGHT = 0.05  # sentence score = cosine + weight × keyword coverage: breaks ties between near-equal cosines
-MIN_SENTENCE_CHARS = 6  # "一是…" fragments carry no answer
 POSSIBLY_RELATED = 3
-SENTENCE_END_RE = re.compile(r"(?<=[。！？；!?;])")
 MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 # A follow-up such as "那民办学校呢？" or "还有呢" cannot be searched alone: it leans on the last topic.
 FOLLOWUP_RE = re.compile(r"^(那|那么|还有|另外|其中|此外|它|这|该)|[呢吗]\s*[？?]?\s*$")
@@ -87,37 +84,31 @@ class Sentence:
     score: float
 
 
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in SENTENCE_END_RE.split(text) if len(s.strip()) >= MIN_SENTENCE_CHARS]
+def hit_sentences(index: LoadedIndex, embedder: Embedder, hits: list[Hit]) -> tuple[list[tuple[Hit, int, str]], np.ndarray]:
+    """Each hit's sentences and their vectors. The index stores one vector per sentence (index/store.py,
+    in chunk order, split by index.embed.sentences), so answering embeds nothing but the question; an
+    index built before sentence vectors existed gets them computed here."""
+    pieces: list[tuple[Hit, int, str]] = []
+    rows: list[np.ndarray] = []
+    owner = index.sentence_owner
+    for hit in hits:
+        texts = sentences(hit.text)
+        pieces += [(hit, i, text) for i, text in enumerate(texts)]
+        if owner is not None:
+            row = index.row_of[hit.chunk_id]
+            rows.append(index.sentence_vectors[np.searchsorted(owner, row, "left") : np.searchsorted(owner, row, "right")])
+    if not pieces:
+        return [], np.zeros((0, embedder.dimension), dtype=np.float32)
+    if owner is None:
+        return pieces, embedder.encode_documents([text for _, _, text in pieces])
+    return pieces, np.concatenate(rows)
 
 
-# Sentence vectors are cached per model: the corpus is finite, and under load the same passages come
-# back again and again. Bounded so a huge corpus cannot grow it without limit.
-_sentence_vectors: dict[tuple[str, str], np.ndarray] = {}
-_cache_lock = threading.Lock()
-SENTENCE_CACHE_MAX = 50_000
-
-
-def sentence_vectors(embedder: Embedder, sentences: list[str]) -> np.ndarray:
-    with _cache_lock:
-        missing = [s for s in dict.fromkeys(sentences) if (embedder.model_id, s) not in _sentence_vectors]
-    if missing:
-        vectors = embedder.encode_documents(missing)
-        with _cache_lock:
-            if len(_sentence_vectors) + len(missing) > SENTENCE_CACHE_MAX:
-                _sentence_vectors.clear()
-            for s, v in zip(missing, vectors):
-                _sentence_vectors[(embedder.model_id, s)] = v
-    with _cache_lock:
-        return np.stack([_sentence_vectors[(embedder.model_id, s)] for s in sentences]) if sentences else np.zeros((0, embedder.dimension))
-
-
-def score_sentences(embedder: Embedder, query: str, hits: list[Hit]) -> list[Sentence]:
-    pieces = [(h, i, s) for h in hits for i, s in enumerate(split_sentences(h.text))]
+def score_sentences(index: LoadedIndex, embedder: Embedder, query: str, hits: list[Hit]) -> list[Sentence]:
+    pieces, vectors = hit_sentences(index, embedder, hits)
     if not pieces:
         return []
-    query_vector = embedder.encode_queries([query])[0]
-    similarities = sentence_vectors(embedder, [s for _, _, s in pieces]) @ query_vector
+    similarities = vectors @ embedder.encode_queries([query])[0]
     scored = [
         Sentence(h, i, s, float(sim), float(sim) + KEYWORD_WEIGHT * content_coverage(query, s))
         for (h, i, s), sim in zip(pieces, similarities)
@@ -225,9 +216,8 @@ def answer_question(
     if query != question:
         notices.append(f"结合上一个问题理解为：{query}")
     hits = search(index, embedder, query, k=k, years=years, doc_ids=doc_ids)
-    scored = score_sentences(embedder, query, hits)
-    best_similarity = max((s.similarity for s in scored), default=None)
-    verdict: Verdict = judge(query, [f"{h.section} {h.text}" for h in hits], best_similarity, embedder.model_id)
+    scored = score_sentences(index, embedder, query, hits)
+    verdict: Verdict = judge(query, hits, embedder.model_id)
     common = dict(question=question, search_query=query, confidence=verdict.confidence, reason=verdict.reason)
     if not verdict.answerable or not scored:
         return Answer(text=NO_ANSWER_TEXT, answerable=False, citations=(), possibly_related=tuple(hits[:POSSIBLY_RELATED]),
@@ -255,18 +245,3 @@ def answer_question(
         generated_by=generated_by,
         **common,
     )
-
-
-def warm_sentence_cache(index: LoadedIndex, embedder: Embedder, stop: threading.Event | None = None,
-                        max_chunks: int = 5000, batch: int = 32) -> int:
-    """Embed every sentence of a small corpus ahead of time (the web server does this in the background
-    after it starts), so the first questions do not pay for it. Stops between batches when `stop` is
-    set, so shutting down never waits long. Returns the number of sentences embedded."""
-    if len(index.chunks) > max_chunks:
-        return 0
-    sentences = list(dict.fromkeys(s for chunk in index.chunks for s in split_sentences(chunk.text)))
-    for start in range(0, len(sentences), batch):
-        if stop is not None and stop.is_set():
-            return start
-        sentence_vectors(embedder, sentences[start : start + batch])
-    return len(sentences)

@@ -113,6 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="where bench.md / bench.json go (default <data dir>/bench)")
     p.set_defaults(run=cmd_bench)
 
+    p = sub.add_parser("eval", parents=[common], help="measure retrieval on a test set: report, chart, failure list")
+    p.add_argument("--testset", type=Path, default=None, help="JSON Lines test set (default: eval/testset_2018.jsonl)")
+    p.add_argument("--modes", default="bm25,dense,hybrid", help="comma-separated search modes (default bm25,dense,hybrid)")
+    p.add_argument("--k", type=int, default=10, help="passages retrieved per question (default 10)")
+    p.add_argument("--split", choices=["all", "dev", "heldout"], default="all", help="which half of the test set (default all)")
+    p.add_argument("--chunk-size", type=int, default=None, help="chunk size of the fresh index (default 300)")
+    p.add_argument("--chunk-overlap", type=int, default=None)
+    p.add_argument("--out", type=Path, default=None, help="report folder (default: <data dir>/eval)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(run=cmd_eval)
+
     p = sub.add_parser("demo", parents=[common], help="build the index if needed and run a sample search")
     p.add_argument("query", nargs="?", default=EXAMPLE_QUERY)
     p.set_defaults(run=cmd_demo)
@@ -405,6 +416,36 @@ def cmd_bench(args) -> int:
     print(to_markdown(result))
     md, js = save(result, out_dir)
     print(f"saved {md} and {js}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    """Without --index-dir the eval builds a fresh index of the corpus, so it measures the current code."""
+    from app.paths import default_data_dir
+    from eval.report import summary_table, write_report
+    from eval.run import run_eval
+    from eval.testset import DEFAULT_TESTSET
+
+    corpus_dir, _ = dirs(args)
+    splits = ("dev", "heldout") if args.split == "all" else (args.split,)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    summary, results, meta = run_eval(
+        args.testset or DEFAULT_TESTSET, corpus_dir, modes, k=args.k, index_dir=args.index_dir,
+        chunk_config=chunk_config(args), splits=splits,
+    )
+    paths = write_report(summary, results, meta, args.out or default_data_dir() / "eval")
+    if args.json:
+        print(json.dumps({"meta": meta, "summary": summary, "files": {k: str(v) for k, v in paths.items()}}, ensure_ascii=False, indent=2))
+        return 0
+    for mode, per_split in summary.items():
+        for split in ("heldout", "dev") if args.split == "all" else (args.split,):
+            print(f"{mode} — {split}")
+            print("\n".join(summary_table(per_split[split])))
+            print()
+    failed = sum(1 for r in results if r.failed)
+    print(f"{failed} failed (query, mode) pairs listed in the report")
+    for name, path in paths.items():
+        print(f"{name:9s} {path}")
     return 0
 
 

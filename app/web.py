@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import os
-import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -313,7 +312,6 @@ def start(index: LoadedIndex, embedder: Embedder, host: str = "127.0.0.1", port:
 def serve(corpus_dir: Path, index_dir: Path, host: str, port: int) -> None:
     """The main job: build the index if there is none, load index + model once, serve until Ctrl+C."""
     from app.core import ensure_index, open_index
-    from app.answer import warm_sentence_cache
     from app.generate import generator_from_env
 
     built = ensure_index(corpus_dir, index_dir)
@@ -322,16 +320,9 @@ def serve(corpus_dir: Path, index_dir: Path, host: str, port: int) -> None:
     index, embedder = open_index(index_dir)
     generator, name = generator_from_env()
     demo = start(index, embedder, host, port, generator=generator, generator_name=name)
-    # Sentence vectors for the whole (small) corpus, in the background: the app answers meanwhile, and
-    # later questions skip the sentence encoding (20 concurrent questions: 9.7 s cold, 6.9 s warm).
-    stop = threading.Event()
-    warmer = threading.Thread(target=warm_sentence_cache, args=(index, embedder, stop), daemon=True)
-    warmer.start()
     mode = f"generative answers by {name}" if generator else "extractive answers, offline"
     print(f"zhengce: web chat at {url_of(host, port)} ({mode}; Ctrl+C to stop)", flush=True)
     try:
         demo.block_thread()
     finally:
-        stop.set()
-        warmer.join()  # a thread still inside torch at interpreter exit aborts the process
         demo.close()

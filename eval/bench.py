@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.embed import sentences
 from ingest.chunk import ChunkConfig
 from ingest.records import Chunk
 
@@ -61,13 +62,9 @@ def rss_mb() -> float:
 # ---------------------------------------------------------------- synthetic corpora
 
 
-def split_sentences(text: str) -> list[str]:
-    return [s for s in re.findall(r"[^。！？；]+[。！？；]?", text) if len(s) >= 8]
-
-
 def sentence_pool(chunks: list[Chunk]) -> list[tuple[str, str]]:
     """(section path, sentence) for every sentence of the real corpus."""
-    return [(c.section, s) for c in chunks for s in split_sentences(c.text)]
+    return [(c.section, s) for c in chunks for s in sentences(c.text)]
 
 
 def sentence_vectors(pool: list[tuple[str, str]], embedder, cache_dir: Path) -> np.ndarray:

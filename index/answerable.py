@@ -1,70 +1,66 @@
-"""Do the retrieved passages answer the question? One function, explicit signals and thresholds.
+"""Does the corpus answer this question at all? Judged from the search hits alone.
 
-Raw top cosine barely separates in-scope from out-of-scope questions with the default model (measured on
-the 2018 corpus: top passage cosine in-scope 0.865–0.915, out-of-scope 0.813–0.857, English in-scope
-0.76–0.81), so the verdict combines two signals:
+One function, used by the web app, `zhengce ask` and `zhengce eval` alike, so the evaluation measures
+exactly what people see. Raw similarity barely separates questions the plan answers from those it
+doesn't (食品安全检查 scores like a paraphrased in-scope question), so the verdict combines:
 
-- coverage: the share of the question's content characters that belong to question keywords found in
-  one of the best passages (jieba tokens, stopwords excluded). Model-independent. 房价调控政策 only shares
-  政策 with the corpus (2 of 6 characters), 积分入学政策 shares everything.
-- sentence similarity: the best cosine between the question and a single sentence of the retrieved
-  passages, which is sharper than the passage score because a passage mixes several topics.
+- similarity: the best dense score among the top hits (½ chunk + ½ best-sentence cosine, index/search.py);
+- keyword evidence: the best BM25 score, capped (in-scope questions nearly always share a rare word
+  with some passage, out-of-scope ones only common words such as 申请, 政策, 管理);
+- coverage: the share of the question's keyword characters found in one of the best passages.
 
-Cosine scales differ between models, so the similarity thresholds are calibrated per model; a model
-without calibrated thresholds (another sentence-transformers model, the fake test embedder) is judged by
-coverage alone. Questions without Chinese characters cannot use coverage (the corpus is Chinese), so they
-need a higher similarity on their own.
-
-How the numbers were chosen: tests/test_answerable.py (real model, 2018 corpus) lists 15 in-scope and 12
-out-of-scope Chinese questions plus 5 English ones and prints every signal; the thresholds sit in the
-gaps measured there (numbers below and in the README section on answers). The evaluation issue
-will re-calibrate them on its out-of-scope test set: change the constants, keep the shape.
+Cosine scales differ between models, so the weights and thresholds are calibrated per model on the dev
+half of eval/testset_2018.jsonl (docs/retrieval.md has the numbers). A model without calibration (another
+sentence-transformers model, the fake test embedder) is judged by keyword coverage alone. Questions
+without Chinese characters get no keyword evidence (the corpus is Chinese) and have their own threshold.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 from index.default_model import DEFAULT_MODEL_ID
+from index.search import HAN_RE, Hit
 from index.tokenize import tokenize
 from ingest.clean import normalize_for_index
 
-HAN_RE = re.compile(r"[\u3400-\u9fff]")
-PASSAGES_CONSIDERED = 3  # coverage is the best over the top 3 passages: the answer may sit in the 2nd
+JUDGE_HITS = 5  # the verdict looks at the top 5 hits whatever k the caller asked for, so eval = app
+COVERAGE_PASSAGES = 3  # coverage is the best over the top 3 passages: the answer may sit in the 2nd
+BM25_CAP = 6.0  # BM25 scores above this all count as "a strong keyword match" (scale depends on corpus size)
+CONFIDENCE_SCALE = 0.01  # a score 0.01 above the threshold → confidence 0.73; 0.03 above → 0.95
 
 
 @dataclass(frozen=True)
-class Thresholds:
-    sentence_strong: float  # best-sentence cosine at which a passage answers even with few shared words
-    sentence_min: float  # below this no passage is taken as an answer, whatever the word overlap
-    coverage_min: float  # share of question characters found in a passage, needed between the two
-    non_chinese_sentence_min: float  # a question without Chinese: similarity alone must reach this
+class Calibration:
+    bm25_weight: float  # added to the similarity for a capped BM25 of BM25_CAP
+    coverage_weight: float  # added to the similarity for full keyword coverage
+    threshold: float  # Chinese questions: similarity + evidence must reach this
+    threshold_other: float  # questions without Chinese: similarity alone must reach this
 
 
-# Measured with multilingual-e5-small on the 2018 corpus (tests/test_answerable.py prints the table):
-# best-sentence cosine of 15 Chinese in-scope questions 0.888–0.943, of 12 out-of-scope ones 0.844–0.875,
-# whose keyword coverage was 0–33%. sentence_strong sits just under the in-scope minimum; between 0.85
-# and 0.885 a question needs half its keywords in a passage. English in-scope 0.776–0.812 and
-# out-of-scope 0.757–0.793 overlap: 0.80 keeps the clear case and refuses the rest (their closest
-# passages are still shown as "possibly related").
-CALIBRATED: dict[str, Thresholds] = {
-    DEFAULT_MODEL_ID: Thresholds(sentence_strong=0.885, sentence_min=0.85, coverage_min=0.5, non_chinese_sentence_min=0.80),
+# Fitted on the dev half of eval/testset_2018.jsonl with hybrid search (docs/retrieval.md, "no-answer judge").
+CALIBRATED: dict[str, Calibration] = {
+    DEFAULT_MODEL_ID: Calibration(bm25_weight=0.08, coverage_weight=0.0, threshold=0.884, threshold_other=0.75),
 }
-# Any other model: keyword coverage alone decides (cosine scales are not comparable across models).
-COVERAGE_ONLY_MIN = 0.5
+COVERAGE_ONLY_MIN = 0.5  # uncalibrated models: half the question's keywords must occur in a passage
 
 
 @dataclass(frozen=True)
 class Verdict:
     answerable: bool
-    confidence: float  # 0–1, a readable strength of the evidence, not a probability
-    reason: str  # one line for people, in Chinese
-    coverage: float
-    sentence_similarity: float | None
+    confidence: float  # 0..1: how sure we are that the corpus answers the question (not a probability)
+    reason: str  # one line for people, in Chinese like the interface
+    similarity: float | None = None
+    bm25: float = 0.0
+    coverage: float = 0.0
 
 
 def content_coverage(question: str, passage: str) -> float:
-    """Share of the question's keyword characters whose keyword also occurs in the passage."""
+    """Share of the question's keyword characters whose keyword also occurs in the passage.
+
+    积分入学政策 against the 义务教育 passage → 1.0; 房价调控政策 → 2/6 (only 政策 occurs).
+    """
     text = normalize_for_index(question)
     passage_tokens = set(tokenize(passage))
     content: set[int] = set()
@@ -78,31 +74,34 @@ def content_coverage(question: str, passage: str) -> float:
     return len(covered) / len(content) if content else 0.0
 
 
-def judge(question: str, passages: list[str], sentence_similarity: float | None, model_id: str) -> Verdict:
-    """passages: the retrieved texts, best first (section path + text gives short passages their topic)."""
-    if not passages:
-        return Verdict(False, 0.0, "没有检索到任何段落", 0.0, sentence_similarity)
-    coverage = max(content_coverage(question, p) for p in passages[:PASSAGES_CONSIDERED])
+def judge(question: str, hits: list[Hit], model_id: str) -> Verdict:
+    if not hits:
+        return Verdict(False, 0.0, "没有检索到任何段落")
+    top = hits[:JUDGE_HITS]
+    dense = [h.dense_score for h in top if h.dense_score is not None]
+    similarity = max(dense) if dense else None
+    bm25 = max((h.bm25_score or 0.0 for h in top), default=0.0)
+    coverage = max(content_coverage(question, f"{h.section} {h.text}") for h in top[:COVERAGE_PASSAGES])
     chinese = bool(HAN_RE.search(question))
-    limits = CALIBRATED.get(model_id)
-    similarity = sentence_similarity if sentence_similarity is not None else 0.0
-    if limits is None:
+    calibration = CALIBRATED.get(model_id)
+    signals = dict(similarity=similarity, bm25=round(bm25, 4), coverage=round(coverage, 4))
+    if calibration is None or similarity is None:
+        # No calibrated similarity scale (or keyword-only search): keyword coverage decides.
         ok = chinese and coverage >= COVERAGE_ONLY_MIN
-        reason = f"问题关键词在段落中的覆盖率 {coverage:.0%}" + ("" if ok else f"，低于 {COVERAGE_ONLY_MIN:.0%}")
-        return Verdict(ok, round(coverage, 3), reason, round(coverage, 3), sentence_similarity)
-    if not chinese:
-        ok = similarity >= limits.non_chinese_sentence_min
-        strength = (similarity - limits.non_chinese_sentence_min + 0.05) / 0.1
-        reason = f"非中文问题，只能按语义相似度判断（{similarity:.3f}，需 ≥ {limits.non_chinese_sentence_min}）"
-        return Verdict(ok, round(min(1.0, max(0.0, strength)), 3), reason, round(coverage, 3), sentence_similarity)
-    if similarity < limits.sentence_min:
-        ok, reason = False, f"最相近句子的相似度 {similarity:.3f} 低于 {limits.sentence_min}"
-    elif similarity >= limits.sentence_strong:
-        ok, reason = True, f"有高度相近的句子（相似度 {similarity:.3f}）"
-    elif coverage >= limits.coverage_min:
-        ok, reason = True, f"相似度 {similarity:.3f}，且问题关键词覆盖 {coverage:.0%}"
+        reason = f"问题关键词在段落中的覆盖率 {coverage:.0%}（需 ≥ {COVERAGE_ONLY_MIN:.0%}；此模型的相似度未校准）"
+        return Verdict(ok, round(coverage, 4), reason, **signals)
+    if chinese:
+        score = (
+            similarity
+            + calibration.bm25_weight * min(bm25, BM25_CAP) / BM25_CAP
+            + calibration.coverage_weight * coverage
+        )
+        threshold = calibration.threshold
+        detail = f"相似度 {similarity:.3f} + 关键词证据（BM25 {bm25:.2f}，覆盖率 {coverage:.0%}）= {score:.3f}"
     else:
-        ok, reason = False, f"相似度 {similarity:.3f} 不够高，且问题关键词只覆盖 {coverage:.0%}（需 ≥ {limits.coverage_min:.0%}）"
-    span = limits.sentence_strong + 0.03 - limits.sentence_min
-    strength = 0.5 * min(1.0, max(0.0, (similarity - limits.sentence_min) / span)) + 0.5 * coverage
-    return Verdict(ok, round(strength, 3), reason, round(coverage, 3), sentence_similarity)
+        score, threshold = similarity, calibration.threshold_other
+        detail = f"相似度 {similarity:.3f}（问题不含中文，无法匹配关键词）"
+    confidence = 1.0 / (1.0 + math.exp(-(score - threshold) / CONFIDENCE_SCALE))
+    answerable = score >= threshold
+    verdict = "文件中有相关内容" if answerable else "文件中可能没有相关内容"
+    return Verdict(answerable, round(confidence, 4), f"{verdict}：{detail}，阈值 {threshold:.3f}", **signals)

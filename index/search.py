@@ -8,6 +8,7 @@ import numpy as np
 
 from ingest.errors import ZhengceError
 from index.embed import Embedder
+from index.query_terms import expand_query
 from index.store import LoadedIndex
 from index.tokenize import tokenize
 from index.years import diversify_years, prefer_years, query_years, without_years
@@ -29,7 +30,7 @@ class Hit:
     year: int | None
     section: str
     text: str
-    dense_score: float | None  # cosine similarity with the query, when the dense retriever ran
+    dense_score: float | None  # similarity with the query (chunk and best-sentence cosine, blended), when the dense retriever ran
     bm25_score: float | None
     matched: tuple[str, ...]  # query keywords found in the passage, for highlighting
 
@@ -79,9 +80,20 @@ def bm25_scores(index: LoadedIndex, query: str) -> np.ndarray:
     return np.asarray(index.bm25.get_scores(tokens), dtype=np.float32)
 
 
+SENTENCE_WEIGHT = 0.5  # dense score = ½ chunk cosine + ½ best sentence cosine (docs/retrieval.md)
+
+
 def dense_scores(index: LoadedIndex, embedder: Embedder, query: str) -> np.ndarray:
+    """Cosine of the query with each chunk, blended with its best-matching sentence: a question about one
+    fact is closer to the sentence that states it than to the whole passage (dev MRR 0.75 → 0.85)."""
     vector = embedder.encode_queries([query])[0]
-    return index.vectors @ vector
+    scores = index.vectors @ vector
+    if index.sentence_vectors is None or not len(index.sentence_vectors):
+        return scores
+    best = np.full(len(scores), -np.inf, dtype=np.float32)
+    np.maximum.at(best, index.sentence_owner, index.sentence_vectors @ vector)
+    best = np.where(np.isfinite(best), best, scores)  # a chunk without a full sentence keeps its own score
+    return (1 - SENTENCE_WEIGHT) * scores + SENTENCE_WEIGHT * best
 
 
 def top_rows(scores: np.ndarray, mask: np.ndarray | None, n: int, positive_only: bool = False) -> list[int]:
@@ -122,6 +134,7 @@ def search(
     named = set() if years else query_years(query, index.years)
     query = without_years(query) if named else query
     n_candidates = max(k * CANDIDATES_PER_HIT, 50)
+    query = expand_query(query)  # 私立 → + 民办: readers' words, the documents' words (index/query_terms.txt)
     sparse = bm25_scores(index, query) if mode in ("bm25", "hybrid") else None
     dense = dense_scores(index, embedder, query) if mode in ("dense", "hybrid") else None
     n_pool = k * YEAR_POOL_FACTOR  # room for year preference/diversity to reorder (index/years.py)

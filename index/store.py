@@ -2,7 +2,8 @@
 
     index_dir/
       CURRENT            name of the live generation (replaced atomically)
-      gen-000007/        manifest.json, chunks.jsonl, documents.jsonl, vectors.npy, dense.faiss, bm25/
+      gen-000007/        manifest.json, chunks.jsonl, documents.jsonl, vectors.npy, dense.faiss, bm25/,
+                         sentence_vectors.npy + sentence_owner.npy (one vector per sentence)
       gen-000006/        the previous generation, kept so a bad build never leaves nothing to search
 
 No pickle anywhere: FAISS's own format, .npy without pickle, JSON Lines.
@@ -15,6 +16,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -23,7 +25,7 @@ import numpy as np
 from ingest.chunk import ChunkConfig
 from ingest.errors import ZhengceError
 from ingest.records import Chunk, Document, DocumentMeta
-from index.embed import EMBED_TEXT_VERSION, Embedder, embedding_text, text_hash
+from index.embed import EMBED_TEXT_VERSION, Embedder, embedding_text, sentences, text_hash
 from index.tokenize import tokenize, tokenizer_id
 
 SCHEMA_VERSION = 1
@@ -57,6 +59,15 @@ class LoadedIndex:
     vectors: np.ndarray
     dense: object  # faiss.Index
     bm25: object  # bm25s.BM25
+    # one vector per sentence of every chunk, and the chunk row each belongs to (None: an index built
+    # before sentence vectors existed; search then scores whole chunks only)
+    sentence_vectors: np.ndarray | None = None
+    sentence_owner: np.ndarray | None = None
+
+    @cached_property
+    def row_of(self) -> dict[str, int]:
+        """chunk id → row in chunks / vectors."""
+        return {chunk.chunk_id: row for row, chunk in enumerate(self.chunks)}
 
     @property
     def model_id(self) -> str:
@@ -134,11 +145,17 @@ def load_index(index_dir: Path, model_id: str | None = None) -> LoadedIndex:
         vectors = np.load(generation / "vectors.npy", allow_pickle=False)
         dense = faiss.read_index(str(generation / "dense.faiss"))
         bm25 = bm25s.BM25.load(str(generation / "bm25"), allow_pickle=False)
+        sentence_vectors = sentence_owner = None
+        if (generation / "sentence_vectors.npy").exists():
+            sentence_vectors = np.load(generation / "sentence_vectors.npy", allow_pickle=False)
+            sentence_owner = np.load(generation / "sentence_owner.npy", allow_pickle=False)
     except Exception as exc:  # checksums passed, so this is a version problem, not damage
         raise IndexCorrupt(f"cannot load index in {generation} ({type(exc).__name__}: {exc}); rebuild with: zhengce index") from None
     if not (len(chunks) == len(vectors) == dense.ntotal):
         raise IndexCorrupt(f"index in {generation} is inconsistent ({len(chunks)} chunks, {dense.ntotal} vectors); rebuild with: zhengce index")
-    return LoadedIndex(generation, manifest, chunks, documents, vectors, dense, bm25)
+    if sentence_vectors is not None and (len(sentence_vectors) != len(sentence_owner) or (len(sentence_owner) and sentence_owner.max() >= len(chunks))):
+        raise IndexCorrupt(f"index in {generation} has inconsistent sentence vectors; rebuild with: zhengce index")
+    return LoadedIndex(generation, manifest, chunks, documents, vectors, dense, bm25, sentence_vectors, sentence_owner)
 
 
 def read_lines(path: Path) -> list[str]:
@@ -148,8 +165,18 @@ def read_lines(path: Path) -> list[str]:
 # ---------------------------------------------------------------- building
 
 
+def chunk_sentences(chunks: list[Chunk]) -> tuple[list[str], np.ndarray]:
+    """Every chunk's sentences in chunk order, and the chunk row of each."""
+    texts, owner = [], []
+    for row, chunk in enumerate(chunks):
+        for sentence in sentences(chunk.text):
+            texts.append(sentence)
+            owner.append(row)
+    return texts, np.asarray(owner, dtype=np.int32)
+
+
 def previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
-    """embedding-text hash → vector from the live generation, if it used the same model."""
+    """embedded-text hash → vector (chunks and sentences) from the live generation, if it used the same model."""
     try:
         generation = current_generation(index_dir)
         manifest = read_manifest(generation)
@@ -157,26 +184,51 @@ def previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
             return {}
         chunks = [Chunk.from_json(json.loads(line)) for line in read_lines(generation / "chunks.jsonl")]
         vectors = np.load(generation / "vectors.npy", allow_pickle=False)
+        sentence_vectors = np.load(generation / "sentence_vectors.npy", allow_pickle=False)
     except (ZhengceError, OSError, ValueError, KeyError):
         return {}  # nothing reusable: embed everything
-    if len(chunks) != len(vectors):
-        return {}
-    return {text_hash(embedding_text(c)): v for c, v in zip(chunks, vectors)}
-
-
-def embed_chunks(
-    chunks: list[Chunk], embedder: Embedder, reusable: dict[str, np.ndarray], progress: Callable[[int], None] | None
-) -> tuple[np.ndarray, int]:
     texts = [embedding_text(c) for c in chunks]
+    sentence_texts, _ = chunk_sentences(chunks)
+    if len(chunks) != len(vectors) or len(sentence_texts) != len(sentence_vectors):
+        return {}
+    return {text_hash(t): v for t, v in zip(texts + sentence_texts, np.concatenate([vectors, sentence_vectors]))}
+
+
+def embed_texts(
+    texts: list[str], embedder: Embedder, reusable: dict[str, np.ndarray], progress: Callable[[int], None] | None
+) -> tuple[np.ndarray, list[int]]:
+    """Vectors for texts, computing only those not in reusable; returns them and the computed rows."""
     hashes = [text_hash(t) for t in texts]
     missing = [i for i, h in enumerate(hashes) if h not in reusable]
-    vectors = np.zeros((len(chunks), embedder.dimension), dtype=np.float32)
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     for i, h in enumerate(hashes):
         if h in reusable:
             vectors[i] = reusable[h]
     if missing:
         vectors[missing] = embedder.encode_documents([texts[i] for i in missing], progress=progress)
-    return vectors, len(missing)
+    return vectors, missing
+
+
+def embed_chunks(
+    chunks: list[Chunk], embedder: Embedder, reusable: dict[str, np.ndarray], progress: Callable[[int], None] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(chunk vectors, sentence vectors, sentence → chunk row, chunks embedded). Progress is reported in
+    chunks (the unit the caller's bar counts) although sentences are embedded too."""
+    texts = [embedding_text(c) for c in chunks]
+    sentence_texts, owner = chunk_sentences(chunks)
+    all_texts = texts + sentence_texts
+    done = reported = 0
+
+    def in_chunks(n: int) -> None:
+        nonlocal done, reported
+        done += n
+        now = done * len(chunks) // max(1, len(all_texts))
+        if progress and now > reported:
+            progress(now - reported)
+            reported = now
+
+    vectors, computed = embed_texts(all_texts, embedder, reusable, in_chunks)
+    return vectors[: len(chunks)], vectors[len(chunks) :], owner, sum(1 for i in computed if i < len(chunks))
 
 
 def build_index(
@@ -197,7 +249,7 @@ def build_index(
     index_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(index_dir)
     reusable = previous_vectors(index_dir, embedder.model_id)
-    vectors, embedded = embed_chunks(chunks, embedder, reusable, progress)
+    vectors, sentence_vectors, sentence_owner, embedded = embed_chunks(chunks, embedder, reusable, progress)
 
     name = next_generation_name(index_dir)
     tmp = index_dir / f".tmp-{name}-{os.getpid()}"
@@ -205,6 +257,8 @@ def build_index(
     write_jsonl(tmp / "chunks.jsonl", [c.to_json() for c in chunks])
     write_jsonl(tmp / "documents.jsonl", [document_record(d, chunks) for d in documents])
     np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
+    np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
+    np.save(tmp / "sentence_owner.npy", sentence_owner, allow_pickle=False)
     dense = make_dense_index(vectors)
     faiss.write_index(dense, str(tmp / "dense.faiss"))
     bm25 = bm25s.BM25()

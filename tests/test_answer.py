@@ -5,8 +5,9 @@ import pytest
 
 from app.answer import (
     MAX_QUESTION_CHARS, NO_ANSWER_TEXT, UNCITED_MARK, answer_question, check_generated, score_sentences,
-    search_query_for, split_sentences,
+    search_query_for,
 )
+from index.embed import sentences
 from ingest.errors import ZhengceError
 
 POINTS_SECTION = "四、强化统筹推动，促进各类教育协调发展 > 2.义务教育优质均衡"
@@ -80,8 +81,8 @@ def test_filters_and_bad_k(fake_index):
     assert answer_question(index, embedder, "积分入学政策", years={2018}).answerable
 
 
-def test_split_sentences_at_chinese_ends():
-    parts = split_sentences("完善积分入学制度。加大统筹力度；消除大班额！好。")
+def test_sentences_split_at_chinese_ends():
+    parts = sentences("完善积分入学制度。加大统筹力度；消除大班额！好。")
     assert parts == ["完善积分入学制度。", "加大统筹力度；", "消除大班额！"]  # "好。" is too short to answer
 
 
@@ -90,7 +91,7 @@ def test_sentence_scores_prefer_the_sentence_with_the_keywords(fake_index):
     from index.search import search
 
     hits = search(index, embedder, "积分入学", k=3)
-    best = score_sentences(embedder, "积分入学", hits)[0]
+    best = score_sentences(index, embedder, "积分入学", hits)[0]
     assert "积分入学" in best.text
 
 
@@ -99,7 +100,7 @@ def test_generated_markers_are_checked(fake_index):
     from index.search import search
 
     hits = search(index, embedder, "积分入学政策", k=3)
-    scored = score_sentences(embedder, "积分入学政策", hits)
+    scored = score_sentences(index, embedder, "积分入学政策", hits)
     raw = "实行积分入学。[2] 另有电脑派位[2][9]。这句没有出处。最后一句。[1]"
     text, citations, notices = check_generated(raw, hits, scored)
     # [2] is the first passage used → becomes [1]; [1] → [2]; [9] points to no passage → dropped

@@ -143,18 +143,6 @@ def test_zhengce_serve_builds_the_index_prints_the_url_and_stops_cleanly(corpus_
     assert (tmp_path / "fresh" / "index" / "CURRENT").exists()
 
 
-def test_sentence_cache_warm_up_stops_when_asked(fake_index):
-    import threading
-
-    from app.answer import warm_sentence_cache
-
-    index, embedder, _ = fake_index
-    stop = threading.Event()
-    stop.set()
-    assert warm_sentence_cache(index, embedder, stop) == 0
-    assert warm_sentence_cache(index, embedder) > 100  # every sentence of the 34 passages
-
-
 @pytest.mark.model
 def test_twenty_people_at_once_with_the_real_model(real_model_index):
     """The same load test with the real model and 20 different questions (15 in scope, 5 not)."""

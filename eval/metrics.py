@@ -1,0 +1,103 @@
+"""Retrieval metrics as pure functions over plain values (no index, no model), so tests pin them down.
+
+Relevance is judged against gold evidence *substrings* of the cleaned text, not chunk ids, so the test
+set survives re-chunking. A chunk covers a gold substring when it contains it whole, or when a chunk
+boundary cuts through it and the chunk holds a large enough piece of it at that boundary:
+
+    covers(text, gold) ⇔ gold in text
+                         or text ends with gold[:m]   for some m ≥ min_overlap(gold)
+                         or text starts with gold[-m:] for some m ≥ min_overlap(gold)
+    min_overlap(gold) = max(MIN_OVERLAP_CHARS, ceil(len(gold) / 2))
+
+Only pieces at the chunk's edges count: a short common word in the middle of an unrelated chunk
+("学校") must never make it relevant.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+MIN_OVERLAP_CHARS = 8
+
+
+def min_overlap(gold: str) -> int:
+    return max(MIN_OVERLAP_CHARS, math.ceil(len(gold) / 2))
+
+
+def covers(text: str, gold: str) -> bool:
+    if gold in text:
+        return True
+    need = min_overlap(gold)
+    if need >= len(gold):
+        return False  # a gold this short must be contained whole
+    for m in range(need, len(gold)):
+        if text.endswith(gold[:m]) or text.startswith(gold[-m:]):
+            return True
+    return False
+
+
+def covered_golds(text: str, golds: Sequence[str]) -> frozenset[int]:
+    """Indices of the gold substrings this passage covers."""
+    return frozenset(i for i, gold in enumerate(golds) if covers(text, gold))
+
+
+def first_relevant_rank(coverage: Sequence[frozenset[int]], k: int) -> int | None:
+    """1-based rank of the first passage that covers any gold within the top k, else None."""
+    for rank, covered in enumerate(coverage[:k], start=1):
+        if covered:
+            return rank
+    return None
+
+
+def hit_at(coverage: Sequence[frozenset[int]], k: int) -> float:
+    return 1.0 if first_relevant_rank(coverage, k) is not None else 0.0
+
+
+def recall_at(coverage: Sequence[frozenset[int]], n_gold: int, k: int) -> float:
+    """Share of the gold substrings covered by the top k passages together."""
+    if n_gold == 0:
+        return 0.0
+    found = set().union(*coverage[:k]) if coverage[:k] else set()
+    return len(found) / n_gold
+
+
+def reciprocal_rank(coverage: Sequence[frozenset[int]], k: int = 10) -> float:
+    rank = first_relevant_rank(coverage, k)
+    return 1.0 / rank if rank else 0.0
+
+
+def ndcg_at(coverage: Sequence[frozenset[int]], n_gold: int, k: int = 10) -> float:
+    """Gain at a rank = gold substrings covered there for the first time (a repeat earns nothing).
+    The ideal ranking covers one new gold per rank from rank 1. Capped at 1.0 for the rare passage
+    that covers two golds at once (which beats that ideal)."""
+    if n_gold == 0:
+        return 0.0
+    seen: set[int] = set()
+    dcg = 0.0
+    for rank, covered in enumerate(coverage[:k], start=1):
+        new = covered - seen
+        seen |= new
+        dcg += len(new) / math.log2(rank + 1)
+    ideal = sum(1.0 / math.log2(rank + 1) for rank in range(1, min(n_gold, k) + 1))
+    return min(1.0, dcg / ideal)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default), without numpy."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100.0
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else float("nan")
+
+
+def flag_rates(flags_out_of_scope: Sequence[bool], flags_answerable: Sequence[bool]) -> tuple[float, float]:
+    """(share of out-of-scope questions flagged unanswerable, share of answerable ones wrongly flagged).
+    Each flag is True when the judge said "not answerable"."""
+    return mean([1.0 if f else 0.0 for f in flags_out_of_scope]), mean([1.0 if f else 0.0 for f in flags_answerable])

@@ -1,0 +1,237 @@
+"""Run a test set against an index: per-item results, then aggregates per mode × split × tag.
+
+The model is loaded once (load_embedder caches it) and each configuration gets one index, built into a
+temporary folder from the corpus so the numbers describe the code as it is, not a stale data/index.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from eval import metrics
+from eval.testset import OUT_OF_SCOPE, TestItem, missing_gold
+from index.answerable import judge
+from index.embed import Embedder
+from index.search import MODES, Hit, search
+from index.store import LoadedIndex, build_index, load_index
+from ingest.chunk import ChunkConfig
+from ingest.errors import ZhengceError
+
+HIT_KS = (1, 3, 5)
+MRR_K = NDCG_K = 10
+TOP_SHOWN = 3  # passages listed for each failed query
+
+
+@dataclass(frozen=True)
+class Passage:
+    rank: int
+    section: str
+    text: str
+    dense_score: float | None
+    bm25_score: float | None
+    relevant: bool
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    id: str
+    query: str
+    tags: tuple[str, ...]
+    split: str
+    mode: str
+    answerable: bool
+    first_rank: int | None  # rank of the first passage covering a gold substring, within k
+    hit: dict[int, float]  # k → hit@k
+    recall: float  # recall@k (the run's k)
+    rr: float  # reciprocal rank within MRR_K
+    ndcg: float
+    flagged: bool  # the judge said "not answerable"
+    confidence: float
+    reason: str
+    seconds: float  # search time for this query (embedding + retrieval + fusion)
+    top: tuple[Passage, ...]
+
+    @property
+    def failed(self) -> bool:
+        """Shown in the failure list: answerable but missed in the top 5, or the judge got it wrong."""
+        if not self.answerable:
+            return not self.flagged
+        return self.hit[5] == 0.0 or self.flagged
+
+    def to_json(self) -> dict:
+        row = asdict(self)
+        row["hit"] = {f"hit@{k}": v for k, v in self.hit.items()}
+        return row
+
+
+def check_testset(items: list[TestItem], index: LoadedIndex) -> None:
+    missing = missing_gold(items, [d["text"] for d in index.documents])
+    if missing:
+        shown = "; ".join(f"{i}: {g!r}" for i, g in missing[:3])
+        raise ZhengceError(f"{len(missing)} gold substring(s) are not in the indexed documents ({shown}); fix the test set or re-index")
+
+
+def build_eval_index(
+    corpus_dir: Path, work_dir: Path, embedder: Embedder, chunk_config: ChunkConfig = ChunkConfig()
+) -> LoadedIndex:
+    """One fresh index per configuration, in work_dir (a temporary folder the caller owns)."""
+    from ingest.pipeline import chunk_corpus, ingest_corpus
+
+    documents, _ = ingest_corpus(corpus_dir)
+    if not documents:
+        raise ZhengceError(f"no readable documents in {corpus_dir}")
+    build_index(work_dir, documents, chunk_corpus(documents, chunk_config), embedder, chunk_config)
+    return load_index(work_dir)
+
+
+def evaluate_item(item: TestItem, hits: list[Hit], mode: str, k: int, seconds: float, model_id: str) -> ItemResult:
+    coverage = [metrics.covered_golds(h.text, item.gold) for h in hits]
+    verdict = judge(item.query, hits, model_id)
+    n_gold = len(item.gold)
+    return ItemResult(
+        id=item.id,
+        query=item.query,
+        tags=item.tags,
+        split=item.split,
+        mode=mode,
+        answerable=item.answerable,
+        first_rank=metrics.first_relevant_rank(coverage, k) if item.answerable else None,
+        hit={hk: metrics.hit_at(coverage, hk) for hk in HIT_KS},
+        recall=metrics.recall_at(coverage, n_gold, k),
+        rr=metrics.reciprocal_rank(coverage, MRR_K),
+        ndcg=metrics.ndcg_at(coverage, n_gold, NDCG_K),
+        flagged=not verdict.answerable,
+        confidence=round(verdict.confidence, 4),
+        reason=verdict.reason,
+        seconds=seconds,
+        top=tuple(
+            Passage(h.rank, h.section, h.text, h.dense_score, h.bm25_score, bool(c))
+            for h, c in zip(hits[:TOP_SHOWN], coverage)
+        ),
+    )
+
+
+def check_options(modes: list[str], k: int) -> None:
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        raise ZhengceError(f"unknown mode {(unknown or [''])[0]!r}; choose from {', '.join(MODES)}")
+    if not max(HIT_KS + (MRR_K,)) <= k <= 100:
+        raise ZhengceError(f"--k must be between {max(HIT_KS + (MRR_K,))} and 100 (MRR@10 and nDCG@10 need ten passages)")
+
+
+def run_items(
+    items: list[TestItem], index: LoadedIndex, embedder: Embedder | None, modes: list[str], k: int = 10
+) -> list[ItemResult]:
+    check_options(modes, k)
+    check_testset(items, index)
+    if embedder is not None:
+        embedder.encode_queries(["warm-up"])  # the first call pays one-off costs; keep them out of p95
+    results = []
+    for mode in modes:
+        for item in items:
+            started = time.perf_counter()
+            hits = search(index, embedder, item.query, k=k, mode=mode)
+            seconds = time.perf_counter() - started
+            results.append(evaluate_item(item, hits, mode, k, seconds, index.model_id))
+    return results
+
+
+def summarize_group(results: list[ItemResult]) -> dict:
+    """Metrics over one group of results (one mode; any mix of items)."""
+    answerable = [r for r in results if r.answerable]
+    out_of_scope = [r for r in results if not r.answerable]
+    row: dict = {"n": len(answerable), "n_out_of_scope": len(out_of_scope)}
+    for hk in HIT_KS:
+        row[f"hit@{hk}"] = metrics.mean([r.hit[hk] for r in answerable])
+    row["recall@k"] = metrics.mean([r.recall for r in answerable])
+    row["mrr@10"] = metrics.mean([r.rr for r in answerable])
+    row["ndcg@10"] = metrics.mean([r.ndcg for r in answerable])
+    flagged, false_flags = metrics.flag_rates([r.flagged for r in out_of_scope], [r.flagged for r in answerable])
+    row["oos_flagged"] = flagged
+    row["false_flags"] = false_flags
+    latencies = [r.seconds * 1000 for r in results]
+    row["latency_ms_p50"] = metrics.percentile(latencies, 50)
+    row["latency_ms_p95"] = metrics.percentile(latencies, 95)
+    return row
+
+
+def summarize(results: list[ItemResult]) -> dict:
+    """{mode: {split: {tag: metrics}}} with split in all/dev/heldout and tag "all" plus every tag.
+    Out-of-scope items enter the flag rates of every tag they carry and of "all"."""
+    summary: dict = {}
+    for mode in dict.fromkeys(r.mode for r in results):
+        summary[mode] = {}
+        for split in ("all", "dev", "heldout"):
+            rows = [r for r in results if r.mode == mode and split in ("all", r.split)]
+            tags = sorted({t for r in rows for t in r.tags}, key=tag_order)
+            per_tag = {"all": summarize_group(rows)}
+            for tag in tags:
+                per_tag[tag] = summarize_group([r for r in rows if tag in r.tags])
+            summary[mode][split] = per_tag
+    return summary
+
+
+TAG_ORDER = ("keyword", "question", "paraphrase", "numeric", "english", OUT_OF_SCOPE)
+
+
+def tag_order(tag: str) -> tuple[int, str]:
+    return (TAG_ORDER.index(tag) if tag in TAG_ORDER else len(TAG_ORDER), tag)
+
+
+def evaluate_corpus(
+    items: list[TestItem],
+    corpus_dir: Path,
+    embedder: Embedder,
+    modes: list[str],
+    k: int = 10,
+    chunk_config: ChunkConfig = ChunkConfig(),
+) -> tuple[LoadedIndex, list[ItemResult]]:
+    """Build a temporary index of the corpus with this configuration and run the test set on it."""
+    with tempfile.TemporaryDirectory(prefix="zhengce-eval-") as tmp:
+        index = build_eval_index(corpus_dir, Path(tmp) / "index", embedder, chunk_config)
+        return index, run_items(items, index, embedder, modes, k)
+
+
+def run_eval(
+    testset: Path,
+    corpus_dir: Path,
+    modes: list[str],
+    k: int = 10,
+    index_dir: Path | None = None,
+    chunk_config: ChunkConfig = ChunkConfig(),
+    splits: tuple[str, ...] = ("dev", "heldout"),
+) -> tuple[dict, list[ItemResult], dict]:
+    """(summary, per-item results, meta). Evaluates index_dir when given, else a fresh index of the corpus."""
+    from eval.testset import load_testset
+    from index.embed import EMBED_TEXT_VERSION, default_model_id, load_embedder
+
+    check_options(modes, k)  # before the model loads and the index is built
+    items = [i for i in load_testset(testset) if i.split in splits]
+    if not items:
+        raise ZhengceError(f"no items of split {', '.join(splits)} in {testset}")
+    if index_dir is not None:
+        from app.core import open_index
+
+        index, embedder = open_index(index_dir)
+        results = run_items(items, index, embedder, modes, k)
+    else:
+        embedder = load_embedder(default_model_id())
+        index, results = evaluate_corpus(items, corpus_dir, embedder, modes, k, chunk_config)
+    meta = {
+        "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "testset": str(testset),
+        "items": len(items),
+        "answerable": sum(1 for i in items if i.answerable),
+        "out_of_scope": sum(1 for i in items if not i.answerable),
+        "modes": modes,
+        "k": k,
+        "model": index.model_id,
+        "embed_text": index.manifest["model"].get("embed_text", EMBED_TEXT_VERSION),
+        "chunker": index.manifest["chunker"],
+        "keyword": index.manifest["keyword"]["tokenizer"],
+        "chunks": len(index.chunks),
+        "index": str(index_dir) if index_dir else "fresh temporary index of " + str(corpus_dir),
+    }
+    return summarize(results), results, meta

@@ -1,0 +1,79 @@
+"""Test sets: JSON Lines of questions with gold evidence substrings, tags and a dev/held-out split.
+
+    {"id": "q097", "query": "私立初中报名的人太多了怎么决定收谁", "gold": ["招生计划的50%采取电脑摇号方式录取"],
+     "tags": ["paraphrase"], "split": "heldout"}
+
+An item without gold is out of scope: nothing in the corpus answers it (tag "out_of_scope").
+Tune only on split "dev"; "heldout" is for reporting.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.errors import ZhengceError
+
+DEFAULT_TESTSET = Path(__file__).with_name("testset_2018.jsonl")
+SPLITS = ("dev", "heldout")
+OUT_OF_SCOPE = "out_of_scope"
+FIELDS = {"id", "query", "gold", "tags", "split", "chunk_ids"}
+
+
+@dataclass(frozen=True)
+class TestItem:
+    id: str
+    query: str
+    gold: tuple[str, ...]  # exact substrings of the cleaned text; empty when out of scope
+    tags: tuple[str, ...]
+    split: str
+    chunk_ids: tuple[str, ...] = ()  # optional, informative only: relevance is judged by gold substrings
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.gold)
+
+
+def load_testset(path: Path = DEFAULT_TESTSET) -> list[TestItem]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ZhengceError(f"cannot read test set {path} ({exc}); pass --testset FILE") from None
+    items, ids = [], set()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ZhengceError(f"{where}: not JSON ({exc.msg}); one JSON object per line") from None
+        unknown = set(row) - FIELDS if isinstance(row, dict) else set()
+        if not isinstance(row, dict) or unknown or not {"id", "query", "tags", "split"} <= set(row):
+            raise ZhengceError(f"{where}: needs id, query, tags, split (and gold unless out of scope); unknown fields: {sorted(unknown)}")
+        item = TestItem(
+            id=str(row["id"]),
+            query=str(row["query"]).strip(),
+            gold=tuple(str(g) for g in row.get("gold") or ()),
+            tags=tuple(str(t) for t in row["tags"]),
+            split=str(row["split"]),
+            chunk_ids=tuple(str(c) for c in row.get("chunk_ids") or ()),
+        )
+        if item.id in ids:
+            raise ZhengceError(f"{where}: duplicate id {item.id}")
+        if item.split not in SPLITS:
+            raise ZhengceError(f"{where}: split must be one of {', '.join(SPLITS)}, not {item.split!r}")
+        if not item.query or not item.tags:
+            raise ZhengceError(f"{where}: empty query or tags")
+        if item.answerable == (OUT_OF_SCOPE in item.tags):
+            raise ZhengceError(f"{where}: an item has gold evidence exactly when it is not tagged {OUT_OF_SCOPE}")
+        ids.add(item.id)
+        items.append(item)
+    if not items:
+        raise ZhengceError(f"test set {path} is empty")
+    return items
+
+
+def missing_gold(items: list[TestItem], texts: list[str]) -> list[tuple[str, str]]:
+    """(item id, gold) for every gold substring found in none of the cleaned document texts."""
+    return [(item.id, gold) for item in items for gold in item.gold if not any(gold in text for text in texts)]

@@ -1,0 +1,47 @@
+"""Sentence-level dense scoring: sentence splitting and the blended chunk score, by hand."""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from index.embed import sentences
+from index.search import dense_scores
+
+
+def test_sentences_split_at_chinese_sentence_ends_and_drop_fragments():
+    text = "完成10个足球场的建设和改造提升工作。等。探索全面推行并联审批制度；进一步简化审批流程"
+    assert sentences(text) == ["完成10个足球场的建设和改造提升工作。", "探索全面推行并联审批制度；", "进一步简化审批流程"]
+
+
+class FixedEmbedder:
+    def __init__(self, vector):
+        self.vector = np.asarray(vector, dtype=np.float32)
+
+    def encode_queries(self, texts):
+        return np.stack([self.vector for _ in texts])
+
+
+def test_dense_score_blends_chunk_and_best_sentence():
+    index = SimpleNamespace(
+        vectors=np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32),
+        sentence_vectors=np.array([[0.6, 0.8], [1.0, 0.0], [0.0, 1.0]], dtype=np.float32),
+        sentence_owner=np.array([0, 0, 1]),
+    )
+    # query (0.6, 0.8): chunk cosines (0.6, 0.8); sentence cosines (1.0, 0.6, 0.8) → best per chunk (1.0, 0.8)
+    # blended ½·chunk + ½·best = (0.8, 0.8)
+    np.testing.assert_allclose(dense_scores(index, FixedEmbedder([0.6, 0.8]), "q"), [0.8, 0.8], rtol=1e-6)
+
+
+def test_index_without_sentence_vectors_scores_chunks_only():
+    index = SimpleNamespace(vectors=np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32), sentence_vectors=None, sentence_owner=None)
+    np.testing.assert_allclose(dense_scores(index, FixedEmbedder([0.6, 0.8]), "q"), [0.6, 0.8], rtol=1e-6)
+
+
+def test_chunk_without_sentences_keeps_its_own_score():
+    index = SimpleNamespace(
+        vectors=np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32),
+        sentence_vectors=np.array([[0.0, 1.0]], dtype=np.float32),
+        sentence_owner=np.array([1]),
+    )
+    # chunk 0 has no sentence: stays 0.6; chunk 1: ½·0.8 + ½·0.8 = 0.8
+    assert dense_scores(index, FixedEmbedder([0.6, 0.8]), "q").tolist() == pytest.approx([0.6, 0.8])
