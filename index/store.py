@@ -74,8 +74,33 @@ class LoadedIndex:
         return self.manifest["model"]["id"]
 
     @property
+    def exact(self) -> bool:
+        """Exact inner-product search over all chunks (small indexes) or HNSW candidates (large ones)."""
+        return self.manifest["dense"].get("exact", True)
+
+    # Per-row facts as arrays, computed once: per-query Python loops over 100k chunks cost ~30 ms.
+    @cached_property
     def years(self) -> list[int]:
         return sorted({c.year for c in self.chunks if c.year is not None})
+
+    @cached_property
+    def row_years(self) -> list[int | None]:
+        return [c.year for c in self.chunks]
+
+    @cached_property
+    def row_year_array(self) -> np.ndarray:
+        return np.array([-1 if c.year is None else c.year for c in self.chunks], dtype=np.int32)
+
+    @cached_property
+    def row_doc_array(self) -> np.ndarray:
+        return np.array([c.doc_id for c in self.chunks], dtype=object)
+
+    @cached_property
+    def sentence_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """For each chunk row, [start, end) of its sentences in sentence_vectors (stored in chunk order)."""
+        rows = np.arange(len(self.chunks))
+        owner = self.sentence_owner if self.sentence_owner is not None else np.zeros(0, dtype=np.int64)
+        return np.searchsorted(owner, rows, "left"), np.searchsorted(owner, rows, "right")
 
 
 @dataclass(frozen=True)

@@ -144,3 +144,22 @@ def test_hits_mark_whole_query_words(corpus_copy, tmp_path):
     build(corpus_copy, tmp_path / "idx")
     hit = search(load_index(tmp_path / "idx"), HashEmbedder(), "积分入学政策", k=1, mode="bm25")[0]
     assert hit.matched[0] == "积分入学" and "政策" in hit.matched
+
+
+def test_large_indexes_use_hnsw_and_search_the_same(corpus_copy, tmp_path, monkeypatch):
+    import index.store as store
+
+    build(corpus_copy, tmp_path / "exact")
+    monkeypatch.setattr(store, "EXACT_SEARCH_MAX_CHUNKS", 10)  # pretend 34 chunks is "large"
+    build(corpus_copy, tmp_path / "ann")
+    exact, ann = load_index(tmp_path / "exact"), load_index(tmp_path / "ann")
+    assert exact.exact and exact.manifest["dense"]["faiss"] == "IndexFlatIP"
+    assert not ann.exact and ann.manifest["dense"]["faiss"] == "IndexHNSWFlat" and ann.manifest["dense"]["params"]["M"] == 32
+    embedder = HashEmbedder()
+    for query in ("积分入学政策", "学前教育覆盖率", "智慧教室"):
+        for mode in ("dense", "hybrid"):
+            assert [h.chunk_id for h in search(ann, embedder, query, k=5, mode=mode)] == [
+                h.chunk_id for h in search(exact, embedder, query, k=5, mode=mode)
+            ]
+    filtered = search(ann, embedder, "积分入学", k=3, mode="dense", doc_ids={"晋江2018年教育工作要点"})
+    assert filtered and all(h.doc_id == "晋江2018年教育工作要点" for h in filtered)
