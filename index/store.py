@@ -167,12 +167,13 @@ def load_index(index_dir: Path, model_id: str | None = None) -> LoadedIndex:
     try:
         chunks = [Chunk.from_json(json.loads(line)) for line in read_lines(generation / "chunks.jsonl")]
         documents = [json.loads(line) for line in read_lines(generation / "documents.jsonl")]
-        vectors = np.load(generation / "vectors.npy", allow_pickle=False)
+        # Memory-mapped: a large index's sentence and chunk vectors are read only where a query looks.
+        vectors = np.load(generation / "vectors.npy", allow_pickle=False, mmap_mode="r")
         dense = faiss.read_index(str(generation / "dense.faiss"))
         bm25 = bm25s.BM25.load(str(generation / "bm25"), allow_pickle=False)
         sentence_vectors = sentence_owner = None
         if (generation / "sentence_vectors.npy").exists():
-            sentence_vectors = np.load(generation / "sentence_vectors.npy", allow_pickle=False)
+            sentence_vectors = np.load(generation / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
             sentence_owner = np.load(generation / "sentence_owner.npy", allow_pickle=False)
     except Exception as exc:  # checksums passed, so this is a version problem, not damage
         raise IndexCorrupt(f"cannot load index in {generation} ({type(exc).__name__}: {exc}); rebuild with: zhengce index") from None
