@@ -11,7 +11,7 @@ from ingest.chunk import ChunkConfig
 from ingest.errors import ZhengceError
 from ingest.pipeline import CorpusProblem, chunk_corpus, ingest_corpus
 from index.embed import Embedder, default_model_id, load_embedder
-from index.store import BuildReport, IndexMissing, LoadedIndex, build_index, current_generation, load_index
+from index.store import BuildReport, IndexMissing, IndexOutdated, LoadedIndex, build_index, current_generation, load_index, read_manifest
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,14 @@ def open_index(index_dir: Path) -> tuple[LoadedIndex, Embedder]:
 
 
 def ensure_index(corpus_dir: Path, index_dir: Path, show_progress: bool = True) -> IndexResult | None:
-    """Build the index when there is none yet (the main job's first run); otherwise leave it alone."""
+    """Build the index when there is none yet (the main job's first run) or when an older zhengce built it;
+    otherwise leave it alone. The corpus is the source of truth, so a rebuild loses nothing."""
     try:
-        current_generation(index_dir)
+        read_manifest(current_generation(index_dir))
         return None
-    except IndexMissing:
+    except (IndexMissing, IndexOutdated) as exc:
+        if isinstance(exc, IndexOutdated):
+            print(f"zhengce: {str(exc).split(';')[0]}; rebuilding it from {corpus_dir}", file=sys.stderr)
         return index_corpus(corpus_dir, index_dir, show_progress=show_progress)
 
 

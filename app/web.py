@@ -7,6 +7,7 @@ as text. The app serves no files of its own (no allowed_paths).
 from __future__ import annotations
 
 import html
+import re
 import os
 from collections import defaultdict
 from dataclasses import dataclass
@@ -196,7 +197,18 @@ def reader_html(doc_id: str | None, library: Library) -> str:
 # ---------------------------------------------------------------- the app
 
 
-def build_app(index: LoadedIndex, embedder: Embedder, generator: Generator | None = None, generator_name: str = ""):
+def eval_report_markdown(eval_dir: Path | None) -> str:
+    from eval.report import latest_report
+
+    text = latest_report(eval_dir) if eval_dir else None
+    if not text:
+        return "还没有评估报告。运行 `zhengce eval` 后刷新本页。 (No evaluation report yet: run `zhengce eval`.)"
+    # the chart is a file next to the report; the app serves no files, so the link is dropped
+    return re.sub(r"!\[[^\]]*\]\([^)]*\)\n?", "", text)
+
+
+def build_app(index: LoadedIndex, embedder: Embedder, generator: Generator | None = None, generator_name: str = "",
+              eval_dir: Path | None = None):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no usage pings, no version check
     import gradio as gr
 
@@ -281,6 +293,12 @@ def build_app(index: LoadedIndex, embedder: Embedder, generator: Generator | Non
                 reader = gr.HTML(reader_html(doc_choices[0][1] if doc_choices else None, library), elem_id="zc-reader")
                 pick.change(lambda d: reader_html(d, library), pick, reader, api_visibility="private")
             build_compare_tab(index, embedder)
+            with gr.Tab("评估 Evaluation", id="evaluation"):
+                # The latest `zhengce eval` report, read when the tab is shown, so a new run appears on refresh.
+                report = gr.Markdown(elem_id="zc-eval-report")
+                refresh = gr.Button("刷新 Refresh", size="sm")
+                for event in (refresh.click, demo.load):
+                    event(lambda: eval_report_markdown(eval_dir), None, report, api_visibility="private")
         gr.api(ask, api_name="ask", concurrency_id="answer", concurrency_limit=CONCURRENCY)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_MAX)
     return demo, theme
@@ -303,9 +321,9 @@ def url_of(host: str, port: int) -> str:
 
 
 def start(index: LoadedIndex, embedder: Embedder, host: str = "127.0.0.1", port: int = 7860, *,
-          generator: Generator | None = None, generator_name: str = ""):
+          generator: Generator | None = None, generator_name: str = "", eval_dir: Path | None = None):
     """Launch without blocking (tests, scripts); call .close() on the result to stop."""
-    demo, theme = build_app(index, embedder, generator, generator_name)
+    demo, theme = build_app(index, embedder, generator, generator_name, eval_dir)
     return launch(demo, theme, host, port, block=False)
 
 
@@ -319,7 +337,9 @@ def serve(corpus_dir: Path, index_dir: Path, host: str, port: int) -> None:
         print(f"built the index: {built.report.chunks} chunks → {index_dir}", flush=True)
     index, embedder = open_index(index_dir)
     generator, name = generator_from_env()
-    demo = start(index, embedder, host, port, generator=generator, generator_name=name)
+    from app.paths import default_data_dir
+
+    demo = start(index, embedder, host, port, generator=generator, generator_name=name, eval_dir=default_data_dir() / "eval")
     mode = f"generative answers by {name}" if generator else "extractive answers, offline"
     print(f"zhengce: web chat at {url_of(host, port)} ({mode}; Ctrl+C to stop)", flush=True)
     try:

@@ -50,6 +50,10 @@ class IndexCorrupt(ZhengceError):
     pass
 
 
+class IndexOutdated(IndexMismatch):
+    """Built by an older zhengce (schema or embedded text); rebuilding from the corpus fixes it."""
+
+
 @dataclass
 class LoadedIndex:
     path: Path  # the generation folder
@@ -133,9 +137,14 @@ def read_manifest(generation: Path) -> dict:
     except (OSError, json.JSONDecodeError) as exc:
         raise IndexCorrupt(f"cannot read {generation / 'manifest.json'} ({exc}); rebuild with: zhengce index") from None
     if manifest.get("schema_version") != SCHEMA_VERSION:
-        raise IndexMismatch(
+        raise IndexOutdated(
             f"index in {generation.parent} has schema {manifest.get('schema_version')}, this zhengce needs "
             f"{SCHEMA_VERSION}; rebuild with: zhengce index"
+        )
+    if manifest.get("model", {}).get("embed_text") != EMBED_TEXT_VERSION:
+        raise IndexOutdated(
+            f"index in {generation.parent} embeds {manifest.get('model', {}).get('embed_text')!r}, this zhengce embeds "
+            f"{EMBED_TEXT_VERSION!r}; rebuild with: zhengce index"
         )
     return manifest
 

@@ -163,3 +163,21 @@ def test_large_indexes_use_hnsw_and_search_the_same(corpus_copy, tmp_path, monke
             ]
     filtered = search(ann, embedder, "积分入学", k=3, mode="dense", doc_ids={"晋江2018年教育工作要点"})
     assert filtered and all(h.doc_id == "晋江2018年教育工作要点" for h in filtered)
+
+
+def test_an_index_from_an_older_zhengce_is_refused_and_rebuilt_by_the_main_job(corpus_copy, tmp_path, capsys):
+    from app.core import ensure_index
+    from index.store import IndexOutdated
+
+    index_dir = tmp_path / "idx"
+    build(corpus_copy, index_dir)
+    generation = current_generation(index_dir)
+    manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    manifest["model"]["embed_text"] = "section-path+text/1"
+    (generation / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexOutdated, match="rebuild with: zhengce index"):
+        load_index(index_dir)
+    assert ensure_index(corpus_copy, index_dir, show_progress=False) is not None
+    assert "rebuilding it" in capsys.readouterr().err
+    assert load_index(index_dir).path != generation
+    assert ensure_index(corpus_copy, index_dir, show_progress=False) is None  # up to date: left alone

@@ -178,3 +178,13 @@ def test_twenty_people_at_once_with_the_real_model(real_model_index):
     alone = [answer_question(index, embedder, q).to_json() for q in questions]
     assert [(r["answerable"], r["answer"]) for r in rows] == [(a["answerable"], a["answer"]) for a in alone]
     assert sum(r["answerable"] for r in rows[:15]) >= 13 and not any(r["answerable"] for r in rows[15:])
+
+
+def test_evaluation_tab_shows_the_latest_report_without_its_chart_link(tmp_path):
+    from app.web import eval_report_markdown
+
+    assert "zhengce eval" in eval_report_markdown(tmp_path)
+    (tmp_path / "eval-20260101-000000.md").write_text("# old\n", encoding="utf-8")
+    (tmp_path / "eval-20261129-120000.md").write_text("# zhengce eval\n\n![chart](eval-20261129-120000.png)\n\n| a |\n", encoding="utf-8")
+    shown = eval_report_markdown(tmp_path)
+    assert shown.startswith("# zhengce eval") and "png" not in shown and "| a |" in shown
