@@ -118,18 +118,26 @@ def ann_candidates(index: LoadedIndex, vector: np.ndarray, mask: np.ndarray | No
 
 
 def blended_similarity(index: LoadedIndex, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    chunk = index.vectors[rows] @ vector
+    every_row = len(rows) == len(index.chunks)
+    # Scoring every row reads the (memory-mapped) vectors in place; gathering rows first would copy them.
+    chunk = index.vectors @ vector if every_row else index.vectors[rows] @ vector
     if index.sentence_vectors is None or not len(rows):
         return chunk
     start, end = (bound[rows] for bound in index.sentence_bounds)
     counts = end - start
     has = counts > 0
     best = chunk.copy()  # a chunk without a full sentence keeps its own score
-    if has.any():
-        picked = np.concatenate([np.arange(a, b) for a, b in zip(start[has], end[has])])
-        similarities = index.sentence_vectors[picked] @ vector
-        offsets = np.concatenate([[0], np.cumsum(counts[has])[:-1]])
-        best[has] = np.maximum.reduceat(similarities, offsets)
+    if not has.any():
+        pass
+    elif every_row:
+        # sentences are stored in chunk order, so each chunk's run starts where the previous one's ended
+        best[has] = np.maximum.reduceat(index.sentence_vectors @ vector, start[has])
+    else:
+        lengths, firsts = counts[has], start[has]
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        # the sentence rows of every chosen chunk, without a Python loop: first + 0, 1, … count-1
+        picked = np.repeat(firsts - offsets, lengths) + np.arange(lengths.sum())
+        best[has] = np.maximum.reduceat(index.sentence_vectors[picked] @ vector, offsets)
     return (1 - SENTENCE_WEIGHT) * chunk + SENTENCE_WEIGHT * best
 
 

@@ -31,8 +31,10 @@ from index.tokenize import tokenize, tokenizer_id
 SCHEMA_VERSION = 1
 CURRENT = "CURRENT"
 KEEP_GENERATIONS = 2
-# Exact search up to this many chunks, HNSW above (see docs/benchmark.md for the measurements behind it).
-EXACT_SEARCH_MAX_CHUNKS = 50_000
+# Exact search up to this many chunks, HNSW above. Exact scoring (every chunk and every sentence) costs
+# ~0.6 ms per 1,000 chunks on 2 cores (10k chunks: hybrid p50 22 ms, of which ~16 ms is the query
+# encoding), while HNSW candidates + sentence re-scoring stay ~5 ms at 100k (zhengce bench, README).
+EXACT_SEARCH_MAX_CHUNKS = 20_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 64
@@ -157,11 +159,21 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def single_threaded_blas() -> None:
+    """Search does one matrix-vector product per query, which is memory-bound: one BLAS thread does it as
+    fast as two, and two threads stall whenever torch or another process holds a core (measured on
+    40k sentence vectors: 2.4 ms with one thread, 8 ms with two under load)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def load_index(index_dir: Path, model_id: str | None = None) -> LoadedIndex:
     """Load the live generation, verifying checksums; refuse an index built with another model."""
     import bm25s
     import faiss
 
+    single_threaded_blas()
     generation = current_generation(index_dir)
     manifest = read_manifest(generation)
     if model_id is not None and manifest["model"]["id"] != model_id:
