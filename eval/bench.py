@@ -214,6 +214,12 @@ def measure_memory(index_dir: Path) -> tuple[float, float]:
     return model_rss, total_rss - model_rss
 
 
+def timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
 def measure_build(result: BenchResult, corpus_dir: Path, work: Path, embedder) -> None:
     """Index the real corpus plus fictional recombined documents, then change one document and re-index."""
     from app.core import index_corpus
@@ -235,21 +241,20 @@ def measure_build(result: BenchResult, corpus_dir: Path, work: Path, embedder) -
     # the build embeds each chunk and each of its sentences (index/store.py): time the encoder on exactly those
     texts = [embedding_text(c) for c in chunks] + chunk_sentences(chunks)[0]
     embedder.encode_documents(texts[:16])  # warm-up
-    started = time.perf_counter()
-    embedder.encode_documents(texts)
-    encoder_seconds = time.perf_counter() - started
+    # best of two runs each: a noisy neighbour on a 2-core machine only ever makes a run slower
+    encoder_seconds = min(timed(lambda: embedder.encode_documents(texts)) for _ in range(2))
     result.add("encoder alone on the same texts", len(chunks) / encoder_seconds, "chunks/s", f"{len(chunks)} chunks + {len(texts) - len(chunks)} sentences")
 
-    index_dir = work / "index"
     rss_before = rss_mb()
-    started = time.perf_counter()
-    report = index_corpus(corpus, index_dir, model_id=embedder.model_id, show_progress=False).report
-    build_seconds = time.perf_counter() - started
+    builds = [timed(lambda: index_corpus(corpus, work / f"index-{n}", model_id=embedder.model_id, show_progress=False)) for n in range(2)]
+    build_seconds = min(builds)
+    index_dir = work / "index-0"
     ratio = encoder_seconds / build_seconds
-    result.add("index build (warm model)", build_seconds, "s", f"{report.chunks} chunks")
-    result.add("index build throughput", report.chunks / build_seconds, "chunks/s", f"{report.chunks} chunks")
-    result.add("build throughput / encoder throughput", ratio, "", f"{report.chunks} chunks", "≥ 0.90", ratio >= 0.9)
-    result.add("RSS growth during build (model already loaded)", max(0.0, rss_mb() - rss_before), "MB", f"{report.chunks} chunks")
+    label = f"{len(chunks)} chunks"
+    result.add("index build (warm model, best of 2)", build_seconds, "s", label)
+    result.add("index build throughput", len(chunks) / build_seconds, "chunks/s", label)
+    result.add("build throughput / encoder throughput", ratio, "", label, "≥ 0.90", ratio >= 0.9)
+    result.add("RSS growth during builds (model already loaded)", max(0.0, rss_mb() - rss_before), "MB", label)
 
     changed = corpus / "bench-fictional-1.txt"
     changed.write_text(changed.read_text(encoding="utf-8").replace("。", "（修订）。", 3), encoding="utf-8")

@@ -1,0 +1,51 @@
+"""The benchmark's building blocks (the numbers themselves come from `zhengce bench`, not from tests)."""
+import numpy as np
+
+from eval.bench import BenchResult, build_synthetic_index, percentile, sentence_pool, synthetic_corpus, to_markdown
+from index.embed import HashEmbedder, sentences
+from index.search import search
+from index.store import load_index
+from ingest.pipeline import chunk_corpus
+
+
+def test_percentile_by_hand():
+    values = [10, 20, 30, 40, 50]
+    assert percentile(values, 50) == 30  # index round(0.5·4) = 2
+    assert percentile(values, 95) == 50  # index round(0.95·4) = 4
+    assert percentile([7], 95) == 7
+
+
+def test_synthetic_corpus_recombines_real_sentences_deterministically(document_2018):
+    pool = sentence_pool(chunk_corpus([document_2018]))
+    assert len(pool) > 80 and all(s[-1] in "。；！？" for _, s in pool)
+    vectors = HashEmbedder().encode_documents([s for _, s in pool])
+    chunks, rows = synthetic_corpus(pool, vectors, 200)
+    again, _ = synthetic_corpus(pool, vectors, 200)
+    assert [c.text for c in chunks] == [c.text for c in again]
+    known = {s for _, s in pool}
+    for chunk in chunks[:20]:
+        parts = sentences(chunk.text)
+        assert 3 <= len(parts) <= 5 and set(parts) <= known  # splits back into the sentences it was made of
+    np.testing.assert_allclose(np.linalg.norm(rows, axis=1), 1.0, rtol=1e-5)
+    assert len({c.year for c in chunks}) == 5  # 40-chunk documents over consecutive years
+
+
+def test_synthetic_index_is_searchable_and_reused(document_2018, tmp_path):
+    embedder = HashEmbedder()
+    pool = sentence_pool(chunk_corpus([document_2018]))
+    vectors = embedder.encode_documents([s for _, s in pool])
+    index_dir, seconds = build_synthetic_index(300, pool, vectors, embedder, tmp_path)
+    assert seconds > 0
+    index = load_index(index_dir)
+    assert len(index.chunks) == 300 and index.sentence_vectors is not None
+    assert search(index, embedder, "积分入学", k=3)
+    _, again = build_synthetic_index(300, pool, vectors, embedder, tmp_path)
+    assert again != again  # NaN: the cached index was reused, not rebuilt
+
+
+def test_markdown_table_marks_missed_targets():
+    result = BenchResult()
+    result.add("hybrid query p50", 21.0, "ms", "corpus", "≤ 25 ms", True)
+    result.add("hybrid query p50", 61.0, "ms", "100k", "≤ 50 ms", False)
+    table = to_markdown(result)
+    assert "| hybrid query p50 | corpus | 21 | ms | ≤ 25 ms | yes |" in table and "**no**" in table
