@@ -286,7 +286,7 @@ def measure_cold_start(result: BenchResult, index_dir: Path, corpus_dir: Path) -
                 return
             try:
                 client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-                client.predict("积分入学政策", api_name="/ask")
+                client.predict(question="积分入学政策", api_name="/ask")
                 seconds = time.perf_counter() - started
                 result.add("cold start: serve → first answer", seconds, "s", "bundled corpus", "≤ 20 s", seconds <= 20)
                 return
