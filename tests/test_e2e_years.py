@@ -65,20 +65,14 @@ def test_a_question_without_a_year_sees_several_years(added):
 
 
 def test_compare_tab_shows_how_the_preschool_targets_changed(added):
-    import gradio as gr
     from gradio_client import Client
 
-    from app.web_compare import build_compare_tab
-    from test_web_compare import free_port
+    from webkit import launch_compare_tab
 
     (index, embedder), _ = added
-    with gr.Blocks() as demo:
-        with gr.Tabs():
-            build_compare_tab(index, embedder)
-    port = free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    demo, url = launch_compare_tab(index, embedder)
     try:
-        page, data = Client(f"http://127.0.0.1:{port}/", verbose=False).predict("学前教育", ["2018", "2019", "2020"], 3, api_name="/compare")
+        page, data = Client(url, verbose=False).predict("学前教育", ["2018", "2019", "2020"], 3, api_name="/compare")
     finally:
         demo.close()
     changes = {(n["year_before"], n["year_after"], n["subject"], n["before"], n["after"]) for n in data["numbers"]}

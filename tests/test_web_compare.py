@@ -1,6 +1,4 @@
 """The 年度对比 tab: rendering (pure) and the tab's API in a tiny Blocks that holds only this tab."""
-import socket
-
 import pytest
 
 from app.compare import Comparison, YearPassages, compare
@@ -10,6 +8,7 @@ from index.embed import load_embedder
 from index.search import Hit
 from index.store import load_index
 from plans import add_plans
+from webkit import launch_compare_tab
 
 from conftest import CORPUS
 
@@ -39,26 +38,12 @@ def test_passage_text_is_escaped():
     assert "<script>" not in page and "&lt;script&gt;" in page and "<b>标题" not in page and "only 2019 &lt;y&gt;" in page
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_tab_api_in_a_blocks_with_only_this_tab(three_years):
-    import gradio as gr
     from gradio_client import Client
 
-    from app.web_compare import build_compare_tab
-
-    index, embedder = three_years
-    with gr.Blocks() as demo:
-        with gr.Tabs():
-            build_compare_tab(index, embedder)
-    port = free_port()
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    demo, url = launch_compare_tab(*three_years)
     try:
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client = Client(url, verbose=False)
         page, data = client.predict("学前教育", ["2018", "2019"], 3, api_name="/compare")
         assert data["years"] == [2018, 2019]
         assert any((n["before"], n["after"]) == ("83%", "88%") for n in data["numbers"])
