@@ -123,6 +123,17 @@ def top_rows(scores: np.ndarray, mask: np.ndarray | None, n: int, positive_only:
     return [int(r) for r in rows[keep]]
 
 
+KEYWORD_MIN_SHARE = 0.5  # in hybrid fusion BM25 votes only for passages scoring ≥ half its best (docs/retrieval.md)
+
+
+def keyword_rows(scores: np.ndarray, mask: np.ndarray | None, n: int) -> list[int]:
+    """BM25's candidates for fusion: those whose keyword score is at least half the best one's. A passage
+    that shares only an incidental word with a colloquial question (学校, 会, 上) is no keyword evidence,
+    and in rank fusion even a weak BM25 rank would outvote a passage only the dense side found."""
+    rows = top_rows(scores, mask, n, positive_only=True)
+    return [r for r in rows if scores[r] >= KEYWORD_MIN_SHARE * scores[rows[0]]] if rows else rows
+
+
 def arrange_by_year(index: LoadedIndex, named: set[int], ranked: list[tuple[int, float]], k: int, filtered: bool) -> list[tuple[int, float]]:
     """A question naming an indexed year prefers that year; otherwise no single year fills the top k."""
     row_years = [c.year for c in index.chunks]
@@ -167,7 +178,7 @@ def search(
     else:
         w_dense, w_bm25 = fusion_weights(query)
         fused = fuse_rrf(
-            [top_rows(ranking, mask, n_candidates), top_rows(sparse, mask, n_candidates, positive_only=True)],
+            [top_rows(ranking, mask, n_candidates), keyword_rows(sparse, mask, n_candidates)],
             [w_dense, w_bm25],
         )
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:n_pool]

@@ -144,3 +144,17 @@ def test_hits_mark_whole_query_words(corpus_copy, tmp_path):
     build(corpus_copy, tmp_path / "idx")
     hit = search(load_index(tmp_path / "idx"), HashEmbedder(), "积分入学政策", k=1, mode="bm25")[0]
     assert hit.matched[0] == "积分入学" and "政策" in hit.matched
+
+
+def test_keyword_votes_only_for_passages_with_half_the_best_keyword_score():
+    import numpy as np
+
+    from index.search import KEYWORD_MIN_SHARE, keyword_rows
+
+    assert KEYWORD_MIN_SHARE == 0.5
+    scores = np.array([4.0, 1.9, 0.0, 2.0, 3.1], dtype=np.float32)
+    # best 4.0 → floor 2.0: rows 0, 4, 3 vote (2.0 counts, 1.9 does not); a zero score never votes
+    assert keyword_rows(scores, None, 10) == [0, 4, 3]
+    # the floor is taken from the best passage the filter allows: best 3.1 → floor 1.55
+    assert keyword_rows(scores, np.array([False, True, True, False, True]), 10) == [4, 1]
+    assert keyword_rows(np.zeros(3, dtype=np.float32), None, 10) == []
