@@ -73,7 +73,8 @@ def test_a_question_gets_an_answer_citing_its_section(page):
 
     ask(page, "那民办学校呢？", answers_before=1)  # a follow-up leans on the previous question
     page.locator('#zc-chat [data-testid="bot"]', has_text="结合上一个问题").wait_for(timeout=ANSWER_TIMEOUT_MS)
-    assert "民办" in page.locator("#zc-sources .zc-text mark").first.inner_text()
+    # the combined question (积分入学政策 那民办学校呢？) cites both topics; some cited passage highlights 民办
+    assert page.locator("#zc-sources .zc-text mark", has_text="民办").count() >= 1
     shot(page, "chat-followup.png")
 
 

@@ -181,3 +181,17 @@ def test_an_index_from_an_older_zhengce_is_refused_and_rebuilt_by_the_main_job(c
     assert "rebuilding it" in capsys.readouterr().err
     assert load_index(index_dir).path != generation
     assert ensure_index(corpus_copy, index_dir, show_progress=False) is None  # up to date: left alone
+
+
+def test_keyword_votes_only_for_passages_with_half_the_best_keyword_score():
+    import numpy as np
+
+    from index.search import KEYWORD_MIN_SHARE, keyword_rows
+
+    assert KEYWORD_MIN_SHARE == 0.5
+    scores = np.array([4.0, 1.9, 0.0, 2.0, 3.1], dtype=np.float32)
+    # best 4.0 → floor 2.0: rows 0, 4, 3 vote (2.0 counts, 1.9 does not); a zero score never votes
+    assert keyword_rows(scores, None, 10) == [0, 4, 3]
+    # the floor is taken from the best passage the filter allows: best 3.1 → floor 1.55
+    assert keyword_rows(scores, np.array([False, True, True, False, True]), 10) == [4, 1]
+    assert keyword_rows(np.zeros(3, dtype=np.float32), None, 10) == []

@@ -45,3 +45,19 @@ def test_chunk_without_sentences_keeps_its_own_score():
     index = make_index([[1.0, 0.0], [0.0, 1.0]], [[0.0, 1.0]], [1])
     # chunk 0 has no sentence: stays 0.6; chunk 1: ½·0.8 + ½·0.8 = 0.8
     assert dense_scores(index, QUERY).tolist() == pytest.approx([0.6, 0.8])
+
+
+def test_feedback_moves_the_query_toward_its_best_passages():
+    from index.search import FEEDBACK_PASSAGES, FEEDBACK_WEIGHT, feedback_vector
+
+    assert (FEEDBACK_PASSAGES, FEEDBACK_WEIGHT) == (3, 0.5)
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8], [-1.0, 0.0]], dtype=np.float32)
+    index = SimpleNamespace(vectors=vectors)
+    query = np.array([1.0, 0.0], dtype=np.float32)
+    # best three by score: rows 0, 2, 1 → mean (0.533, 0.6); query + ½·mean = (1.267, 0.3), normalised
+    moved = feedback_vector(index, query, np.array([0.9, 0.5, 0.8, 0.1]), None)
+    np.testing.assert_allclose(moved, np.array([1.2667, 0.3]) / np.hypot(1.2667, 0.3), rtol=1e-3)
+    # a filter keeps excluded passages out of the feedback: only rows 1 and 3 → mean (-0.5, 0.5)
+    mask = np.array([False, True, False, True])
+    moved = feedback_vector(index, query, np.array([0.9, 0.5, 0.8, 0.1]), mask)
+    np.testing.assert_allclose(moved, np.array([0.75, 0.25]) / np.hypot(0.75, 0.25), rtol=1e-3)
