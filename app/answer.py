@@ -104,13 +104,15 @@ def hit_sentences(index: LoadedIndex, embedder: Embedder, hits: list[Hit]) -> tu
     return pieces, np.concatenate(rows)
 
 
-def score_sentences(index: LoadedIndex, embedder: Embedder, query: str, hits: list[Hit]) -> list[Sentence]:
+def score_sentences(index: LoadedIndex, embedder: Embedder, query: str, hits: list[Hit], focus: str | None = None) -> list[Sentence]:
+    """focus: the words that must be answered. For a follow-up ("那民办学校呢？" after "积分入学政策") the search
+    uses both questions, but the keyword bonus goes to sentences about the new part (民办学校)."""
     pieces, vectors = hit_sentences(index, embedder, hits)
     if not pieces:
         return []
     similarities = vectors @ embedder.encode_queries([query])[0]
     scored = [
-        Sentence(h, i, s, float(sim), float(sim) + KEYWORD_WEIGHT * content_coverage(query, s))
+        Sentence(h, i, s, float(sim), float(sim) + KEYWORD_WEIGHT * content_coverage(focus or query, s))
         for (h, i, s), sim in zip(pieces, similarities)
     ]
     return sorted(scored, key=lambda s: -s.score)
@@ -216,7 +218,7 @@ def answer_question(
     if query != question:
         notices.append(f"结合上一个问题理解为：{query}")
     hits = search(index, embedder, query, k=k, years=years, doc_ids=doc_ids)
-    scored = score_sentences(index, embedder, query, hits)
+    scored = score_sentences(index, embedder, query, hits, focus=question)
     verdict: Verdict = judge(query, hits, embedder.model_id)
     common = dict(question=question, search_query=query, confidence=verdict.confidence, reason=verdict.reason)
     if not verdict.answerable or not scored:
