@@ -131,8 +131,9 @@ def test_generator_is_not_asked_when_the_documents_do_not_answer(fake_index):
     assert not answer.answerable and calls == []
 
 
-def test_a_follow_up_is_answered_about_its_own_subject(fake_index):
-    index, embedder, _ = fake_index
+@pytest.mark.model
+def test_a_follow_up_is_answered_about_its_own_subject(real_model_index):
+    index, embedder, _ = real_model_index
     answer = answer_question(index, embedder, "那民办学校呢？", history=["积分入学政策"])
     assert answer.search_query == "积分入学政策 那民办学校呢？"
     # the search used both questions; the quoted sentences are about the new subject
