@@ -64,14 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_add)
 
-    p = sub.add_parser("search", parents=[common], help="search the index")
+    # search and ask take the same filters and the same batch/JSON options
+    querying = argparse.ArgumentParser(add_help=False)
+    querying.add_argument("--k", type=int, default=5, help="number of passages (default 5)")
+    querying.add_argument("--year", type=int, action="append", help="only documents of this year (repeatable)")
+    querying.add_argument("--doc", action="append", help="only this document id (repeatable)")
+    querying.add_argument("--batch", type=Path, help="file with one query per line (text, or JSON with a 'query' field)")
+    querying.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("search", parents=[common, querying], help="search the index")
     p.add_argument("query", nargs="?", help="question or keywords")
-    p.add_argument("--k", type=int, default=5, help="number of passages (default 5)")
-    p.add_argument("--year", type=int, action="append", help="only documents of this year (repeatable)")
-    p.add_argument("--doc", action="append", help="only this document id (repeatable)")
     p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
-    p.add_argument("--batch", type=Path, help="file with one query per line (text, or JSON with a 'query' field)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_search)
 
     p = sub.add_parser("compare", parents=[common], help="compare a topic across years: passages per year and what changed")
@@ -81,13 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_compare)
 
-    p = sub.add_parser("ask", parents=[common], help="answer a question from cited passages")
+    p = sub.add_parser("ask", parents=[common, querying], help="answer a question from cited passages")
     p.add_argument("question", nargs="?", help="the question, e.g. 积分入学政策是什么？")
-    p.add_argument("--k", type=int, default=5, help="number of passages to draw from (default 5)")
-    p.add_argument("--year", type=int, action="append", help="only documents of this year (repeatable)")
-    p.add_argument("--doc", action="append", help="only this document id (repeatable)")
-    p.add_argument("--batch", type=Path, help="file with one question per line (text, or JSON with a 'query' field)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_ask)
 
     p = sub.add_parser("serve", parents=[common], help="start the web chat (builds the index first if there is none)")
