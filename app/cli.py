@@ -204,6 +204,19 @@ def read_batch(path: Path) -> list[str]:
     return queries
 
 
+def print_batch(path: Path, key: str, run) -> int:
+    """One JSON line per line of the batch file; a bad line gets an "error" field and the rest go on."""
+    from ingest.errors import ZhengceError
+
+    for query in read_batch(path):
+        try:
+            row = run(query)
+        except ZhengceError as exc:
+            row = {key: query, "error": str(exc)}
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+    return 0
+
+
 def cmd_search(args) -> int:
     from app.core import open_index
     from index.search import search
@@ -217,13 +230,7 @@ def cmd_search(args) -> int:
     index, embedder = open_index(index_dir)
     options = dict(k=args.k, mode=args.mode, years=set(args.year or []) or None, doc_ids=set(args.doc or []) or None)
     if args.batch is not None:
-        for query in read_batch(args.batch):
-            try:
-                row = {"query": query, "hits": [h.to_json() for h in search(index, embedder, query, **options)]}
-            except ZhengceError as exc:
-                row = {"query": query, "error": str(exc)}
-            print(json.dumps(row, ensure_ascii=False), flush=True)
-        return 0
+        return print_batch(args.batch, "query", lambda q: {"query": q, "hits": [h.to_json() for h in search(index, embedder, q, **options)]})
     hits = search(index, embedder, args.query, **options)
     if args.json:
         print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2))
@@ -309,13 +316,7 @@ def cmd_ask(args) -> int:
     generator, name = generator_from_env()
     options = dict(k=args.k, years=set(args.year or []) or None, doc_ids=set(args.doc or []) or None, generator=generator, generator_name=name)
     if args.batch is not None:
-        for question in read_batch(args.batch):
-            try:
-                row = answer_question(index, embedder, question, **options).to_json()
-            except ZhengceError as exc:
-                row = {"question": question, "error": str(exc)}
-            print(json.dumps(row, ensure_ascii=False), flush=True)
-        return 0
+        return print_batch(args.batch, "question", lambda q: answer_question(index, embedder, q, **options).to_json())
     answer = answer_question(index, embedder, args.question, **options)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
