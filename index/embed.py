@@ -4,6 +4,7 @@ Both turn texts into L2-normalised float32 rows, so FAISS inner product is cosin
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -148,8 +149,16 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
+        # Answering a question encodes it twice (search, then sentence scoring): the second is a cache hit.
+        if len(texts) == 1:
+            return self._encode_one_query(texts[0])[None, :].copy()
         use_threads(QUERY_THREADS)
         return self._encode(texts, self.query_prompt)
+
+    @functools.lru_cache(maxsize=256)  # thread-safe; keyed by (self, text)
+    def _encode_one_query(self, text: str) -> np.ndarray:
+        use_threads(QUERY_THREADS)
+        return self._encode([text], self.query_prompt)[0]
 
     def encode_documents(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         use_threads(os.cpu_count() or 1)
