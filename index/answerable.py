@@ -12,7 +12,9 @@ doesn't (食品安全检查 scores like a paraphrased in-scope question), so the
 Cosine scales differ between models, so the weights and thresholds are calibrated per model on the dev
 half of eval/testset_2018.jsonl (docs/retrieval.md has the numbers). A model without calibration (another
 sentence-transformers model, the fake test embedder) is judged by keyword coverage alone. Questions
-without Chinese characters get no keyword evidence (the corpus is Chinese) and have their own threshold.
+without Chinese characters are judged by similarity alone, against their own threshold: their keyword
+evidence is only the glossary's translation of their terms (index/english_terms.txt), and the dev half
+has too few out-of-scope English questions to calibrate a weight for it.
 """
 from __future__ import annotations
 
@@ -100,7 +102,7 @@ def judge(question: str, hits: list[Hit], model_id: str) -> Verdict:
         detail = f"相似度 {similarity:.3f} + 关键词证据（BM25 {bm25:.2f}，覆盖率 {coverage:.0%}）= {score:.3f}"
     else:
         score, threshold = similarity, calibration.threshold_other
-        detail = f"相似度 {similarity:.3f}（问题不含中文，无法匹配关键词）"
+        detail = f"相似度 {similarity:.3f}（问题不含中文，只看相似度）"
     confidence = 1.0 / (1.0 + math.exp(-(score - threshold) / CONFIDENCE_SCALE))
     answerable = score >= threshold
     verdict = "文件中有相关内容" if answerable else "文件中可能没有相关内容"

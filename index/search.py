@@ -49,10 +49,15 @@ def fuse_rrf(rankings: list[list[int]], weights: list[float], k: int = RRF_K) ->
     return fused
 
 
+ENGLISH_BM25_WEIGHT = 0.5  # dev English MRR: 0.30–0.70 → 0.972, 1.0 → 0.944 (docs/retrieval.md)
+
+
 def fusion_weights(query: str) -> tuple[float, float]:
-    """(dense, bm25). BM25 over Chinese tokens cannot help a question with no Chinese in it."""
+    """(dense, bm25) for the question as asked. A question without Chinese reaches the keyword index only
+    through the Chinese words of its glossary terms (index/english_terms.txt): translated evidence, so it
+    votes with half weight."""
     if not HAN_RE.search(query):
-        return 1.0, 0.0
+        return 1.0, ENGLISH_BM25_WEIGHT
     return 1.0, 1.0
 
 
@@ -204,7 +209,10 @@ def search(
     named = set() if years else query_years(query, index.years)
     query = without_years(query) if named else query
     n_candidates = max(k * CANDIDATES_PER_HIT, 50)
-    query = expand_query(query)  # 私立 → + 民办: readers' words, the documents' words (index/query_terms.txt)
+    asked = query
+    # 私立 → + 民办: readers' words, the documents' words (index/query_terms.txt); for an English question
+    # the Chinese words of its glossary terms: kindergartens → + 幼儿园 (index/english_terms.txt)
+    query = expand_query(query)
     sparse = bm25_scores(index, query) if mode in ("bm25", "hybrid") else None
     keywords = keyword_rows(sparse, mask, n_candidates) if mode == "hybrid" else []
     vector = ranking = None
@@ -219,7 +227,7 @@ def search(
     elif mode == "dense":
         ranked = [(row, float(ranking[row])) for row in top_rows(ranking, mask, n_pool)]
     else:
-        w_dense, w_bm25 = fusion_weights(query)
+        w_dense, w_bm25 = fusion_weights(asked)
         fused = fuse_rrf(
             [top_rows(ranking, mask, n_candidates), keywords],
             [w_dense, w_bm25],

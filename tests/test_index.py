@@ -136,7 +136,7 @@ def test_rrf_fusion_by_hand():
 
 
 def test_english_questions_do_not_use_the_keyword_index():
-    assert fusion_weights("How many school places?") == (1.0, 0.0)
+    assert fusion_weights("How many school places?") == (1.0, 0.5)  # glossary words, half weight
     assert fusion_weights("积分入学 policy") == (1.0, 1.0)
 
 

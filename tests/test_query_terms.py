@@ -1,15 +1,61 @@
-from index.query_terms import expand_query, load_query_terms
+import pytest
+
+from index.query_terms import english_terms, english_words, expand_query, load_english_terms, load_query_terms
+from ingest.errors import ZhengceError
 
 
 def test_expansion_appends_official_words_once():
     table = {"私立": ("民办",), "孩子": ("子女", "学生"), "小孩": ("子女", "学生")}
-    assert expand_query("私立初中报名的人太多了怎么办", table) == "私立初中报名的人太多了怎么办 民办"
-    assert expand_query("孩子和小孩", table) == "孩子和小孩 子女 学生"
-    assert expand_query("学生入学", {"学生": ("学生",)}) == "学生入学"  # nothing new to add
-    assert expand_query("What about private schools?", table) == "What about private schools?"
+    assert expand_query("私立初中报名的人太多了怎么办", table, {}) == "私立初中报名的人太多了怎么办 民办"
+    assert expand_query("孩子和小孩", table, {}) == "孩子和小孩 子女 学生"
+    assert expand_query("学生入学", {"学生": ("学生",)}, {}) == "学生入学"  # nothing new to add
+    assert expand_query("What about private schools?", table, {}) == "What about private schools?"
 
 
 def test_shipped_table_parses_and_has_register_pairs():
     table = load_query_terms()
     assert table["私立"] == ("民办",) and table["公立"] == ("公办",)
     assert all(official for official in table.values())
+
+
+GLOSSARY = {
+    ("kindergarten",): ("幼儿园",),
+    ("public",): ("公办",),
+    ("public", "kindergarten"): ("公办幼儿园",),
+    ("school", "place"): ("学位",),
+    ("party",): ("党",),
+}
+
+
+def test_english_words_drop_plural_and_possessive_endings():
+    assert english_words("Kindergartens, Activities; classes Jinjiang's campus") == (
+        "kindergarten", "activity", "class", "jinjiang", "campus",
+    )
+
+
+def test_english_terms_prefer_the_longest_term():
+    assert english_terms("How many new public kindergartens?", GLOSSARY) == ["公办幼儿园"]
+    assert english_terms("public schools and kindergartens", GLOSSARY) == ["公办", "幼儿园"]
+    assert english_terms("How many school places in 2018?", GLOSSARY) == ["学位"]
+    assert english_terms("How do I apply for a passport?", GLOSSARY) == []
+    assert english_terms("积分入学政策", GLOSSARY) == []
+
+
+def test_english_question_gets_its_chinese_terms_appended():
+    assert expand_query("How many new public kindergartens?", {}, GLOSSARY) == "How many new public kindergartens? 公办幼儿园"
+    assert expand_query("公办幼儿园 public kindergarten", {}, GLOSSARY) == "公办幼儿园 public kindergarten"  # already there
+
+
+def test_shipped_glossary_parses_and_maps_policy_terms():
+    glossary = load_english_terms()
+    assert glossary[("compulsory", "education")] == ("义务教育",)
+    assert glossary[("point-based", "admission")] == ("积分入学",)
+    assert len(glossary) > 200
+    assert all(chinese for chinese in glossary.values())
+
+
+def test_malformed_glossary_line_is_one_clear_error(tmp_path):
+    path = tmp_path / "terms.txt"
+    path.write_text("# comment\nkindergarten = 幼儿园\nno chinese here\n", encoding="utf-8")
+    with pytest.raises(ZhengceError, match=r"terms.txt:3: expected"):
+        load_english_terms.__wrapped__(path)
