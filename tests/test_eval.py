@@ -6,7 +6,7 @@ import pytest
 
 from app.cli import main
 from eval.report import latest_report
-from eval.testset import DEFAULT_TESTSET, load_testset, missing_gold
+from eval.testset import BLIND_TESTSET, DEFAULT_TESTSET, load_testset, missing_gold
 from ingest.errors import ZhengceError
 
 
@@ -15,6 +15,14 @@ def test_every_gold_substring_is_in_the_cleaned_corpus(corpus_copy):
 
     documents, _ = ingest_corpus(corpus_copy)
     assert missing_gold(load_testset(), [d.text for d in documents]) == []
+    assert missing_gold(load_testset(BLIND_TESTSET), [d.text for d in documents]) == []
+
+
+def test_blind_testset_is_held_out_only():
+    items = load_testset(BLIND_TESTSET)
+    tags = Counter(t for i in items for t in i.tags)
+    assert {i.split for i in items} == {"heldout"}
+    assert tags["english"] >= 25 and tags["paraphrase"] >= 25 and tags["out_of_scope"] >= 20
 
 
 def test_missing_gold_is_reported():
