@@ -33,6 +33,7 @@ UNCITED_MARK = "〔无出处〕"
 GENERATED_SENTENCE_RE = re.compile(r"[^。！？!?\n]+(?:[。！？!?]+|\n|$)(?:\s*\[\d+\])*|\n")
 HAS_WORDS_RE = re.compile(r"[\w\u3400-\u9fff]")
 NO_ANSWER_TEXT = "已收录的文件中没有找到能回答这个问题的内容。下面是最接近的段落，仅供参考，不能作为答案。"
+HEDGE_NOTICE = "把握不大：文件中未必有直接回答这个问题的内容，请对照引用的原文核实"
 
 Generator = Callable[[str, list[Hit]], str]  # (question, numbered passages) → text with [n] markers
 
@@ -59,6 +60,7 @@ class Answer:
     possibly_related: tuple[Hit, ...]  # retrieved but not cited (all of them when not answerable)
     notices: tuple[str, ...] = ()
     generated_by: str = "extractive"
+    hedged: bool = False  # answered, but the judge was only just convinced (index/answerable.py)
 
     def to_json(self) -> dict:
         return {
@@ -72,6 +74,7 @@ class Answer:
             "possibly_related": [h.to_json() for h in self.possibly_related],
             "notices": list(self.notices),
             "generated_by": self.generated_by,
+            "hedged": self.hedged,
         }
 
 
@@ -224,6 +227,8 @@ def answer_question(
     if not verdict.answerable or not scored:
         return Answer(text=NO_ANSWER_TEXT, answerable=False, citations=(), possibly_related=tuple(hits[:POSSIBLY_RELATED]),
                       notices=tuple(notices), **common)
+    if verdict.hedged:
+        notices.insert(0, HEDGE_NOTICE)
     text, citations = extractive(scored)
     generated_by = "extractive"
     if generator is not None:
@@ -245,5 +250,6 @@ def answer_question(
         possibly_related=tuple(h for h in hits if h.chunk_id not in cited),
         notices=tuple(notices),
         generated_by=generated_by,
+        hedged=verdict.hedged,
         **common,
     )

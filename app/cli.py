@@ -321,9 +321,9 @@ def cmd_ask(args) -> int:
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return 0
+    for notice in answer.notices:  # before the answer: a caution (把握不大) must be read first
+        print(f"! {notice}")
     print(answer.text)
-    for notice in answer.notices:
-        print(f"  ! {notice}")
     print()
     for citation in answer.citations:
         hit = citation.hit

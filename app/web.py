@@ -149,9 +149,10 @@ def sources_html(answer: Answer | None, library: Library) -> str:
 
 def reply_markdown(answer: Answer) -> str:
     """The chat bubble: the answer, notices, and a compact list of sources with section paths."""
-    lines = [MARKER_RE.sub(r"<sup>[\1]</sup>", esc(answer.text)), ""]
-    for notice in answer.notices:
+    lines = []
+    for notice in answer.notices:  # before the answer: a caution (把握不大) must be read first
         lines += [f"> ⚠️ {esc(notice)}", ""]
+    lines += [MARKER_RE.sub(r"<sup>[\1]</sup>", esc(answer.text)), ""]
     if answer.citations:
         lines.append("**出处**")
         for c in answer.citations:

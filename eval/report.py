@@ -12,7 +12,7 @@ from pathlib import Path
 
 from eval.run import ItemResult, tag_order
 
-TABLE_COLUMNS = ("n", "hit@1", "hit@3", "hit@5", "recall@k", "mrr@10", "ndcg@10", "oos_flagged", "false_flags", "latency_ms_p50", "latency_ms_p95")
+TABLE_COLUMNS = ("n", "hit@1", "hit@3", "hit@5", "recall@k", "mrr@10", "ndcg@10", "oos_flagged", "false_flags", "oos_flagged_or_hedged", "hedged", "latency_ms_p50", "latency_ms_p95")
 CHART_METRICS = ("hit@5", "mrr@10")
 REPORT_GLOB = "eval-*.md"
 
@@ -64,7 +64,9 @@ def render_markdown(summary: dict, results: list[ItemResult], meta: dict, chart_
         "",
         "hit@n: a passage covering a gold substring is among the top n; recall@k: share of gold substrings "
         "covered by the top k; oos_flagged: out-of-scope questions judged unanswerable; false_flags: "
-        "answerable questions judged unanswerable. Tune on dev, report held-out.",
+        "answerable questions judged unanswerable; oos_flagged_or_hedged: out-of-scope questions judged "
+        "unanswerable or answered with a caution (把握不大); hedged: answerable questions answered with a caution. "
+        "Tune on dev, report held-out.",
         "",
     ]
     if chart_name:

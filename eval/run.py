@@ -48,6 +48,7 @@ class ItemResult:
     rr: float  # reciprocal rank within MRR_K
     ndcg: float
     flagged: bool  # the judge said "not answerable"
+    hedged: bool  # the judge said "answerable", but only just (the app shows a caution)
     confidence: float
     reason: str
     seconds: float  # search time for this query (embedding + retrieval + fusion)
@@ -103,6 +104,7 @@ def evaluate_item(item: TestItem, hits: list[Hit], mode: str, k: int, seconds: f
         rr=metrics.reciprocal_rank(coverage, MRR_K),
         ndcg=metrics.ndcg_at(coverage, n_gold, NDCG_K),
         flagged=not verdict.answerable,
+        hedged=verdict.hedged,
         confidence=round(verdict.confidence, 4),
         reason=verdict.reason,
         seconds=seconds,
@@ -151,6 +153,10 @@ def summarize_group(results: list[ItemResult]) -> dict:
     flagged, false_flags = metrics.flag_rates([r.flagged for r in out_of_scope], [r.flagged for r in answerable])
     row["oos_flagged"] = flagged
     row["false_flags"] = false_flags
+    # the caution band: out-of-scope questions flagged or at least hedged; answerable ones hedged
+    row["oos_flagged_or_hedged"], row["hedged"] = metrics.flag_rates(
+        [r.flagged or r.hedged for r in out_of_scope], [r.hedged for r in answerable]
+    )
     latencies = [r.seconds * 1000 for r in results]
     row["latency_ms_p50"] = metrics.percentile(latencies, 50)
     row["latency_ms_p95"] = metrics.percentile(latencies, 95)
@@ -165,6 +171,8 @@ def summarize(results: list[ItemResult]) -> dict:
         summary[mode] = {}
         for split in ("all", "dev", "heldout"):
             rows = [r for r in results if r.mode == mode and split in ("all", r.split)]
+            if not rows:
+                continue  # e.g. a test set that is all held-out has no dev table
             tags = sorted({t for r in rows for t in r.tags}, key=tag_order)
             per_tag = {"all": summarize_group(rows)}
             for tag in tags:

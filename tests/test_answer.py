@@ -4,7 +4,7 @@ import re
 import pytest
 
 from app.answer import (
-    MAX_QUESTION_CHARS, NO_ANSWER_TEXT, UNCITED_MARK, answer_question, check_generated, score_sentences,
+    HEDGE_NOTICE, MAX_QUESTION_CHARS, NO_ANSWER_TEXT, UNCITED_MARK, answer_question, check_generated, score_sentences,
     search_query_for,
 )
 from index.embed import sentences
@@ -138,3 +138,29 @@ def test_a_follow_up_is_answered_about_its_own_subject(real_model_index):
     assert answer.search_query == "积分入学政策 那民办学校呢？"
     # the search used both questions; the quoted sentences are about the new subject
     assert "民办" in answer.citations[0].highlights[0]
+
+
+def test_a_hedged_verdict_puts_a_caution_before_the_answer(fake_index, monkeypatch):
+    import app.answer
+    from app.web import reply_markdown
+    from index.answerable import Verdict
+
+    index, embedder, _ = fake_index
+    sure = answer_question(index, embedder, "积分入学政策")
+    assert not sure.hedged and HEDGE_NOTICE not in sure.notices
+    monkeypatch.setattr(app.answer, "judge", lambda *args: Verdict(True, 0.7, "文件中可能有相关内容（把握不大）", hedged=True))
+    hedged = answer_question(index, embedder, "积分入学政策")
+    assert hedged.answerable and hedged.hedged and hedged.notices[0] == HEDGE_NOTICE
+    assert hedged.to_json()["hedged"] is True
+    assert hedged.text == sure.text  # the answer itself is unchanged
+    assert reply_markdown(hedged).startswith(f"> ⚠️ {HEDGE_NOTICE}")
+
+
+@pytest.mark.model
+def test_near_topic_questions_the_plan_does_not_answer_are_at_least_hedged(real_model_index):
+    index, embedder, _ = real_model_index
+    # dev out-of-scope: the plan mentions neither 中考 nor its PE test; scores just above the threshold
+    near = answer_question(index, embedder, "中考体育考哪些项目")
+    assert not near.answerable or near.hedged
+    plain = answer_question(index, embedder, "积分入学政策")
+    assert plain.answerable and not plain.hedged

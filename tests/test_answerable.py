@@ -61,3 +61,15 @@ def test_uncalibrated_models_and_keyword_only_search_use_coverage():
     assert judge("积分入学", [hit(1, None, 3.0, PASSAGE)], MODEL).answerable
     assert COVERAGE_ONLY_MIN == 0.5
     assert not judge("食品安全检查", [], MODEL).answerable
+
+
+def test_answers_just_above_the_threshold_are_hedged():
+    # confidence = logistic((score − threshold) / 0.01): +0.01 → 0.73 (hedged), +0.03 → 0.95 (sure)
+    just = judge("外来务工人员的子女怎么入学", [hit(1, LIMITS.threshold + 0.01, 0.0)], MODEL)
+    assert just.answerable and just.hedged and "把握不大" in just.reason
+    sure = judge("外来务工人员的子女怎么入学", [hit(1, LIMITS.threshold + 0.03, 0.0)], MODEL)
+    assert sure.answerable and not sure.hedged and "把握不大" not in sure.reason
+    below = judge("外来务工人员的子女怎么入学", [hit(1, LIMITS.threshold - 0.01, 0.0)], MODEL)
+    assert not below.answerable and not below.hedged
+    # coverage-only verdicts (uncalibrated models) have no similarity scale to be unsure on
+    assert not judge("积分入学政策", [hit(1, 0.1, 3.0, PASSAGE)], "fake:hash-384").hedged
