@@ -15,6 +15,7 @@ import numpy as np
 
 from ingest.errors import ZhengceError
 from index.answerable import Verdict, content_coverage, judge
+from index.query_terms import expand_query
 from index.embed import Embedder, sentences
 from index.search import Hit, search
 from index.store import LoadedIndex
@@ -113,9 +114,12 @@ def score_sentences(index: LoadedIndex, embedder: Embedder, query: str, hits: li
     pieces, vectors = hit_sentences(index, embedder, hits)
     if not pieces:
         return []
-    similarities = vectors @ embedder.encode_queries([query])[0]
+    # with the words the search added (私立 → 民办; public kindergartens → 公办幼儿园): the answer's sentences
+    # are in the documents' wording, and an English question has no other words to match them with
+    similarities = vectors @ embedder.encode_queries([expand_query(query)])[0]
+    focus = expand_query(focus or query)
     scored = [
-        Sentence(h, i, s, float(sim), float(sim) + KEYWORD_WEIGHT * content_coverage(focus or query, s))
+        Sentence(h, i, s, float(sim), float(sim) + KEYWORD_WEIGHT * content_coverage(focus, s))
         for (h, i, s), sim in zip(pieces, similarities)
     ]
     return sorted(scored, key=lambda s: -s.score)
