@@ -1,7 +1,7 @@
 """The benchmark's building blocks (the numbers themselves come from `zhengce bench`, not from tests)."""
 import numpy as np
 
-from eval.bench import BenchResult, build_synthetic_index, percentile, sentence_pool, synthetic_corpus, to_markdown
+from eval.bench import BenchResult, build_synthetic_index, percentile, sentence_pool, synthetic_corpus, to_markdown, time_queries
 from index.embed import HashEmbedder, sentences
 from index.search import search
 from index.store import load_index
@@ -49,3 +49,16 @@ def test_markdown_table_marks_missed_targets():
     result.add("hybrid query p50", 61.0, "ms", "100k", "≤ 50 ms", False)
     table = to_markdown(result)
     assert "| hybrid query p50 | corpus | 21 | ms | ≤ 25 ms | yes |" in table and "**no**" in table
+
+
+def test_every_timed_query_is_encoded_afresh():
+    # the embedder caches single queries; timing repeated passes would time cache hits, not the model
+    class CountingEmbedder:
+        cleared = 0
+
+        def clear_query_cache(self):
+            self.cleared += 1
+
+    embedder, calls = CountingEmbedder(), []
+    timings = time_queries(calls.append, ["甲", "乙"], repeats=3, embedder=embedder)
+    assert len(timings) == 6 and embedder.cleared == 6 and calls == ["甲"] + ["甲", "乙"] * 3
