@@ -13,18 +13,24 @@ from pathlib import Path
 from ingest.errors import ZhengceError
 
 QUERY_TERMS = Path(__file__).with_name("query_terms.txt")
+# A broader map by a contributor who read only the 2018 plan, never the test sets (docs/retrieval.md)
+EVERYDAY_TERMS = Path(__file__).with_name("everyday_terms.txt")
 ENGLISH_TERMS = Path(__file__).with_name("english_terms.txt")
 ENGLISH_WORD_RE = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 
 
 @lru_cache(maxsize=1)
-def load_query_terms(path: Path = QUERY_TERMS) -> dict[str, tuple[str, ...]]:
+def load_query_terms(paths: tuple[Path, ...] = (QUERY_TERMS, EVERYDAY_TERMS)) -> dict[str, tuple[str, ...]]:
+    """Everyday word → official words, from every file (a word in two files gets both lists)."""
     table: dict[str, tuple[str, ...]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            word, *official = line.split()
-            table[word] = tuple(official)
+    for path in paths:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            line = line.strip()
+            if line and not line.startswith("#"):
+                word, *official = line.split()
+                if not official:
+                    raise ZhengceError(f"{path}:{number}: expected 'everyday_word official_word ...'; fix that line")
+                table[word] = tuple(dict.fromkeys(table.get(word, ()) + tuple(official)))
     return table
 
 

@@ -59,3 +59,16 @@ def test_malformed_glossary_line_is_one_clear_error(tmp_path):
     path.write_text("# comment\nkindergarten = 幼儿园\nno chinese here\n", encoding="utf-8")
     with pytest.raises(ZhengceError, match=r"terms.txt:3: expected"):
         load_english_terms.__wrapped__(path)
+
+
+def test_everyday_map_is_merged_with_the_register_pairs(tmp_path):
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("# comment\n打工 务工\n", encoding="utf-8")
+    second.write_text("打工 务工 外来务工\n学区 划片\n", encoding="utf-8")
+    table = load_query_terms.__wrapped__((first, second))
+    assert table == {"打工": ("务工", "外来务工"), "学区": ("划片",)}
+    shipped = load_query_terms()
+    assert shipped["私立"] == ("民办",) and "划片" in shipped["学区"]
+    second.write_text("学区\n", encoding="utf-8")
+    with pytest.raises(ZhengceError, match=r"b.txt:1: expected"):
+        load_query_terms.__wrapped__((first, second))
