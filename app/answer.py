@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ingest.errors import ZhengceError
-from index.answerable import Verdict, content_coverage, judge
+from index.answerable import Verdict, content_coverage, verdict_for
 from index.query_terms import expand_query
 from index.embed import Embedder, sentences
 from index.search import Hit, search
@@ -226,7 +226,7 @@ def answer_question(
         notices.append(f"结合上一个问题理解为：{query}")
     hits = search(index, embedder, query, k=k, years=years, doc_ids=doc_ids)
     scored = score_sentences(index, embedder, query, hits, focus=question)
-    verdict: Verdict = judge(query, hits, embedder.model_id)
+    verdict: Verdict = verdict_for(index, query, hits)
     common = dict(question=question, search_query=query, confidence=verdict.confidence, reason=verdict.reason)
     if not verdict.answerable or not scored:
         return Answer(text=NO_ANSWER_TEXT, answerable=False, citations=(), possibly_related=tuple(hits[:POSSIBLY_RELATED]),

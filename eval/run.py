@@ -12,7 +12,7 @@ from pathlib import Path
 
 from eval import metrics
 from eval.testset import OUT_OF_SCOPE, TestItem, missing_gold
-from index.answerable import judge
+from index.answerable import verdict_for
 from index.embed import Embedder
 from index.search import MODES, Hit, search
 from index.store import LoadedIndex, build_index, load_index
@@ -87,9 +87,9 @@ def build_eval_index(
     return load_index(work_dir)
 
 
-def evaluate_item(item: TestItem, hits: list[Hit], mode: str, k: int, seconds: float, model_id: str) -> ItemResult:
+def evaluate_item(item: TestItem, hits: list[Hit], mode: str, k: int, seconds: float, index: LoadedIndex) -> ItemResult:
     coverage = [metrics.covered_golds(h.text, item.gold) for h in hits]
-    verdict = judge(item.query, hits, model_id)
+    verdict = verdict_for(index, item.query, hits)
     n_gold = len(item.gold)
     return ItemResult(
         id=item.id,
@@ -136,7 +136,7 @@ def run_items(
             started = time.perf_counter()
             hits = search(index, embedder, item.query, k=k, mode=mode)
             seconds = time.perf_counter() - started
-            results.append(evaluate_item(item, hits, mode, k, seconds, index.model_id))
+            results.append(evaluate_item(item, hits, mode, k, seconds, index))
     return results
 
 

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Sequence
 
 from index.default_model import DEFAULT_MODEL_ID
+from index.query_terms import concept_forms, named_concepts
 from index.search import HAN_RE, Hit
 from index.tokenize import tokenize
 from ingest.clean import normalize_for_index
@@ -36,6 +38,9 @@ CONFIDENCE_SCALE = 0.01  # a score 0.01 above the threshold → confidence 0.73;
 # highest, 中考体育考哪些项目, is 0.015 above it): near-topic questions the plan does not answer score just
 # above the threshold, and so do ~7 % of answerable ones (docs/retrieval.md, "hedged answers").
 HEDGE_CONFIDENCE = 0.9
+# A question naming a concept no document mentions is unanswerable unless the passages match it this
+# surely anyway (score ≥ threshold + 0.046): then it is only hedged (积分入学和中考有什么关系 is half answered).
+MISSING_CONCEPT_OVERRIDE = 0.99
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,34 @@ def content_coverage(question: str, passage: str) -> float:
     return len(covered) / len(content) if content else 0.0
 
 
-def judge(question: str, hits: list[Hit], model_id: str) -> Verdict:
+def missing_concepts(question: str, index) -> list[str]:
+    """Concepts the question names that no indexed document mentions in any form the word lists know:
+    校车, 中考 or 教师工资 asked of a plan that never speaks of them. Similarity cannot tell these near-topic
+    questions from answerable ones (docs/retrieval.md, round 3); the documents' own words can."""
+    text = index.plain_text
+    return [term for term in named_concepts(question) if not any(form in text for form in concept_forms()[term])]
+
+
+def verdict_for(index, question: str, hits: list[Hit]) -> Verdict:
+    """The verdict for a search of this index: what the app, `zhengce ask` and `zhengce eval` call."""
+    return judge(question, hits, index.model_id, missing_concepts(question, index))
+
+
+def judge(question: str, hits: list[Hit], model_id: str, missing: Sequence[str] = ()) -> Verdict:
+    """missing: concepts of the question no document mentions (missing_concepts). They make the question
+    unanswerable unless the passages match it almost certainly anyway; then the answer is hedged."""
+    verdict = judge_by_scores(question, hits, model_id)
+    if not missing:
+        return verdict
+    named = "、".join(f"“{term}”" for term in missing)
+    if not verdict.answerable:  # unanswerable anyway; the missing concept is the clearest reason to give
+        return replace(verdict, reason=f"文件中没有提到{named}（也没有同义的说法）：{verdict.reason}")
+    if verdict.confidence >= MISSING_CONCEPT_OVERRIDE:
+        return replace(verdict, hedged=True, reason=f"文件中可能有相关内容（把握不大：文件没有提到{named}）：{verdict.reason}")
+    return replace(verdict, answerable=False, hedged=False, reason=f"文件中没有提到{named}（也没有同义的说法）：{verdict.reason}")
+
+
+def judge_by_scores(question: str, hits: list[Hit], model_id: str) -> Verdict:
     if not hits:
         return Verdict(False, 0.0, "没有检索到任何段落")
     top = hits[:JUDGE_HITS]

@@ -91,3 +91,23 @@ def expand_query(
     extra = [w for word, official in table.items() if word in query for w in official if w not in query]
     extra += [w for w in english_terms(query, english) if w not in query]
     return f"{query} {' '.join(dict.fromkeys(extra))}" if extra else query
+
+
+@lru_cache(maxsize=1)
+def concept_forms() -> dict[str, frozenset[str]]:
+    """Every Chinese term the word lists know → all the ways they write that concept: an everyday word with
+    its official words, an official word with the others of its entry (学位紧张 ~ 新增学位 学位缺口)."""
+    # Only the Chinese maps: the English glossary groups looser words (entrance exam → 高考 中考), which would
+    # make 中考 count as mentioned wherever 高考 is.
+    forms: dict[str, set[str]] = {}
+    for word, official in load_query_terms().items():
+        same = {word, *official}
+        for term in same:
+            forms.setdefault(term, set()).update(same)
+    return {term: frozenset(same) for term, same in forms.items() if len(term) >= 2}
+
+
+def named_concepts(question: str) -> list[str]:
+    """The word lists' terms in a question, longest only (近视防控, not 近视 as well)."""
+    found = [term for term in concept_forms() if term in question]
+    return sorted((t for t in found if not any(t != other and t in other for other in found)), key=question.find)

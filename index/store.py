@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -100,6 +101,12 @@ class LoadedIndex:
     @cached_property
     def row_doc_array(self) -> np.ndarray:
         return np.array([c.doc_id for c in self.chunks], dtype=object)
+
+    @cached_property
+    def plain_text(self) -> str:
+        """Every document's cleaned text (headings included) without brackets, for "do the documents ever
+        mention X" checks: the plan writes 新（扩）建 where a reader writes 扩建."""
+        return re.sub(r"[（）()]", "", "\n".join(d["text"] for d in self.documents))
 
     @cached_property
     def sentence_bounds(self) -> tuple[np.ndarray, np.ndarray]:

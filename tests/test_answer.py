@@ -148,7 +148,7 @@ def test_a_hedged_verdict_puts_a_caution_before_the_answer(fake_index, monkeypat
     index, embedder, _ = fake_index
     sure = answer_question(index, embedder, "积分入学政策")
     assert not sure.hedged and HEDGE_NOTICE not in sure.notices
-    monkeypatch.setattr(app.answer, "judge", lambda *args: Verdict(True, 0.7, "文件中可能有相关内容（把握不大）", hedged=True))
+    monkeypatch.setattr(app.answer, "verdict_for", lambda *args: Verdict(True, 0.7, "文件中可能有相关内容（把握不大）", hedged=True))
     hedged = answer_question(index, embedder, "积分入学政策")
     assert hedged.answerable and hedged.hedged and hedged.notices[0] == HEDGE_NOTICE
     assert hedged.to_json()["hedged"] is True
@@ -162,5 +162,14 @@ def test_near_topic_questions_the_plan_does_not_answer_are_at_least_hedged(real_
     # dev out-of-scope: the plan mentions neither 中考 nor its PE test; scores just above the threshold
     near = answer_question(index, embedder, "中考体育考哪些项目")
     assert not near.answerable or near.hedged
+    # 校车 is a concept the word lists know and the plan never mentions: refused, and the reason says why
+    bus = answer_question(index, embedder, "校车安全管理有什么规定")
+    assert not bus.answerable and "“校车”" in bus.reason
     plain = answer_question(index, embedder, "积分入学政策")
     assert plain.answerable and not plain.hedged
+
+
+def test_a_question_about_something_the_plan_never_mentions_is_refused(fake_index):
+    index, embedder, _ = fake_index
+    answer = answer_question(index, embedder, "学校食堂的饭菜安全怎么管理")
+    assert not answer.answerable and "“食堂”" in answer.reason and answer.text == NO_ANSWER_TEXT

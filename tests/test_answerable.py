@@ -73,3 +73,31 @@ def test_answers_just_above_the_threshold_are_hedged():
     assert not below.answerable and not below.hedged
     # coverage-only verdicts (uncalibrated models) have no similarity scale to be unsure on
     assert not judge("积分入学政策", [hit(1, 0.1, 3.0, PASSAGE)], "fake:hash-384").hedged
+
+
+def test_a_concept_no_document_mentions_makes_the_question_unanswerable():
+    from types import SimpleNamespace
+
+    from index.answerable import MISSING_CONCEPT_OVERRIDE, missing_concepts
+
+    plan = SimpleNamespace(plain_text="完成10个足球场的建设。实施新扩建项目。推广积分入学。逐步消除大班额。")
+    assert missing_concepts("校车安全管理有什么规定", plan) == ["校车"]
+    assert missing_concepts("今年扩建多少学校", plan) == []  # mentioned (the index drops the brackets of 新（扩）建)
+    assert missing_concepts("一个班人太多怎么办", plan) == []  # names nothing the word lists know
+    # similarity alone would answer it; the missing concept decides, and the reason names it
+    sure = hit(1, LIMITS.threshold + 0.03, 0.0)
+    verdict = judge("校车安全管理有什么规定", [sure], MODEL, ["校车"])
+    assert not verdict.answerable and "“校车”" in verdict.reason
+    # an almost certain match is only hedged (the question may be half answered)
+    certain = judge("积分入学和校车", [hit(1, LIMITS.threshold + 0.08, BM25_CAP, PASSAGE)], MODEL, ["校车"])
+    assert certain.confidence >= MISSING_CONCEPT_OVERRIDE and certain.answerable and certain.hedged and "“校车”" in certain.reason
+    # a question unanswerable anyway keeps its verdict; its reason now says what is missing
+    anyway, plain = judge("校车", [hit(1, 0.5, 0.0)], MODEL, ["校车"]), judge("校车", [hit(1, 0.5, 0.0)], MODEL)
+    assert (anyway.answerable, anyway.confidence) == (plain.answerable, plain.confidence) == (False, plain.confidence)
+    assert anyway.reason.startswith("文件中没有提到“校车”") and anyway.reason.endswith(plain.reason)
+    assert judge("外来务工人员的子女怎么入学", [sure], MODEL, []).answerable
+
+
+def test_plain_text_keeps_headings_and_drops_brackets(fake_index):
+    index, _, _ = fake_index
+    assert "一、全面从严治党" in index.plain_text and "新扩建" in index.plain_text and "（" not in index.plain_text

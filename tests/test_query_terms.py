@@ -72,3 +72,19 @@ def test_everyday_map_is_merged_with_the_register_pairs(tmp_path):
     second.write_text("学区\n", encoding="utf-8")
     with pytest.raises(ZhengceError, match=r"b.txt:1: expected"):
         load_query_terms.__wrapped__((first, second))
+
+
+def test_named_concepts_are_the_word_lists_terms_longest_first(monkeypatch):
+    import index.query_terms as query_terms
+
+    monkeypatch.setattr(query_terms, "load_query_terms", lambda: {"近视": ("近视防控",), "学位不够": ("学位紧张", "新增学位")})
+    query_terms.concept_forms.cache_clear()
+    try:
+        forms = query_terms.concept_forms()
+        # an official word stands for its whole entry: 学位紧张 is mentioned wherever 新增学位 is
+        assert forms["学位紧张"] == {"学位不够", "学位紧张", "新增学位"} and forms["近视防控"] == {"近视", "近视防控"}
+        assert query_terms.named_concepts("学生近视防控怎么做") == ["近视防控"]  # not 近视 as well
+        assert query_terms.named_concepts("学位不够，近视呢") == ["学位不够", "近视"]
+        assert query_terms.named_concepts("积分入学政策") == []
+    finally:
+        query_terms.concept_forms.cache_clear()
