@@ -7,7 +7,10 @@ doesn't (食品安全检查 scores like a paraphrased in-scope question), so the
 - similarity: the best dense score among the top hits (½ chunk + ½ best-sentence cosine, index/search.py);
 - keyword evidence: the best BM25 score, capped (in-scope questions nearly always share a rare word
   with some passage, out-of-scope ones only common words such as 申请, 政策, 管理);
-- coverage: the share of the question's keyword characters found in one of the best passages.
+- coverage: the share of the question's keyword characters found in one of the best passages;
+- missing concepts: a concept the question names (in any form the word lists know) that no indexed
+  document mentions — 校车 asked of a plan that never speaks of school buses — decides "not answered"
+  where similarity cannot (verdict_for, missing_concepts).
 
 Cosine scales differ between models, so the weights and thresholds are calibrated per model on the dev
 half of eval/testset_2018.jsonl (docs/retrieval.md has the numbers). A model without calibration (another
