@@ -95,7 +95,28 @@ def missing_concepts(question: str, index) -> list[str]:
     校车, 中考 or 教师工资 asked of a plan that never speaks of them. Similarity cannot tell these near-topic
     questions from answerable ones (docs/retrieval.md, round 3); the documents' own words can."""
     text = index.plain_text
-    return [term for term in named_concepts(question) if not any(form in text for form in concept_forms()[term])]
+    return [term for term in named_concepts(question) if not any(mentioned(form, text) for form in concept_forms()[term])]
+
+
+MENTION_WINDOW = 20  # characters either side: the words of one name must occur within a clause or two
+
+
+def mentioned(name: str, text: str) -> bool:
+    """name occurs in text, or all its words (two characters or more) occur close together: the plan's
+    国际双语和高端民办幼儿园 mentions 双语幼儿园, and 新（扩）建 (brackets dropped) mentions 扩建."""
+    if name in text:
+        return True
+    words = list(dict.fromkeys(w for w in tokenize(name) if len(w) >= 2 and w != name))
+    if len(words) < 2 or any(w not in text for w in words):
+        return False
+    first, others = words[0], words[1:]
+    at = text.find(first)
+    while at >= 0:
+        window = text[max(0, at - MENTION_WINDOW) : at + len(first) + MENTION_WINDOW]
+        if all(w in window for w in others):
+            return True
+        at = text.find(first, at + 1)
+    return False
 
 
 def verdict_for(index, question: str, hits: list[Hit]) -> Verdict:

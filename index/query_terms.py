@@ -16,6 +16,8 @@ QUERY_TERMS = Path(__file__).with_name("query_terms.txt")
 # A broader map by a contributor who read only the 2018 plan, never the test sets (docs/retrieval.md)
 EVERYDAY_TERMS = Path(__file__).with_name("everyday_terms.txt")
 ENGLISH_TERMS = Path(__file__).with_name("english_terms.txt")
+# Names of one education concept per line, by a contributor who saw neither the documents' tests nor results
+CONCEPTS = Path(__file__).with_name("concepts.txt")
 ENGLISH_WORD_RE = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 
 
@@ -94,14 +96,21 @@ def expand_query(
 
 
 @lru_cache(maxsize=1)
+def load_concepts(path: Path = CONCEPTS) -> list[set[str]]:
+    """Each line: the names of one concept (校外培训机构 培训机构 补习机构 …), official ones first."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [set(line.split()) for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+@lru_cache(maxsize=1)
 def concept_forms() -> dict[str, frozenset[str]]:
     """Every Chinese term the word lists know → all the ways they write that concept: an everyday word with
     its official words, an official word with the others of its entry (学位紧张 ~ 新增学位 学位缺口)."""
     # Only the Chinese maps: the English glossary groups looser words (entrance exam → 高考 中考), which would
     # make 中考 count as mentioned wherever 高考 is.
     forms: dict[str, set[str]] = {}
-    for word, official in load_query_terms().items():
-        same = {word, *official}
+    groups = [{word, *official} for word, official in load_query_terms().items()] + load_concepts()
+    for same in groups:
         for term in same:
             forms.setdefault(term, set()).update(same)
     return {term: frozenset(same) for term, same in forms.items() if len(term) >= 2}

@@ -164,7 +164,7 @@ def test_near_topic_questions_the_plan_does_not_answer_are_at_least_hedged(real_
     assert not near.answerable or near.hedged
     # 校车 is a concept the word lists know and the plan never mentions: refused, and the reason says why
     bus = answer_question(index, embedder, "校车安全管理有什么规定")
-    assert not bus.answerable and "“校车”" in bus.reason
+    assert not bus.answerable and re.search(r"没有提到“校车[^”]*”", bus.reason)
     plain = answer_question(index, embedder, "积分入学政策")
     assert plain.answerable and not plain.hedged
 
@@ -172,4 +172,4 @@ def test_near_topic_questions_the_plan_does_not_answer_are_at_least_hedged(real_
 def test_a_question_about_something_the_plan_never_mentions_is_refused(fake_index):
     index, embedder, _ = fake_index
     answer = answer_question(index, embedder, "学校食堂的饭菜安全怎么管理")
-    assert not answer.answerable and "“食堂”" in answer.reason and answer.text == NO_ANSWER_TEXT
+    assert not answer.answerable and re.search(r"没有提到“[^”]*食堂”", answer.reason) and answer.text == NO_ANSWER_TEXT

@@ -81,7 +81,8 @@ def test_a_concept_no_document_mentions_makes_the_question_unanswerable():
     from index.answerable import MISSING_CONCEPT_OVERRIDE, missing_concepts
 
     plan = SimpleNamespace(plain_text="完成10个足球场的建设。实施新扩建项目。推广积分入学。逐步消除大班额。")
-    assert missing_concepts("校车安全管理有什么规定", plan) == ["校车"]
+    missing = missing_concepts("校车安全管理有什么规定", plan)
+    assert len(missing) == 1 and missing[0].startswith("校车")  # 校车安全 or 校车, as the word lists name it
     assert missing_concepts("今年扩建多少学校", plan) == []  # mentioned (the index drops the brackets of 新（扩）建)
     assert missing_concepts("一个班人太多怎么办", plan) == []  # names nothing the word lists know
     # similarity alone would answer it; the missing concept decides, and the reason names it
@@ -101,3 +102,14 @@ def test_a_concept_no_document_mentions_makes_the_question_unanswerable():
 def test_plain_text_keeps_headings_and_drops_brackets(fake_index):
     index, _, _ = fake_index
     assert "一、全面从严治党" in index.plain_text and "新扩建" in index.plain_text and "（" not in index.plain_text
+
+
+def test_a_name_is_mentioned_when_its_words_stand_close_together():
+    from index.answerable import MENTION_WINDOW, mentioned
+
+    plan = "积极引进国际双语和高端民办幼儿园，满足社会需求。" + "甲" * 50 + "加强校园安全管理。"
+    assert mentioned("民办幼儿园", plan)  # verbatim
+    assert mentioned("双语幼儿园", plan)  # 国际双语和高端民办幼儿园: both words within a clause
+    assert not mentioned("校车安全", plan)  # 校车 is never written
+    far = "双语" + "乙" * (MENTION_WINDOW + 5) + "幼儿园"
+    assert not mentioned("双语幼儿园", far)  # both words, but nowhere near each other

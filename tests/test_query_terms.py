@@ -78,6 +78,7 @@ def test_named_concepts_are_the_word_lists_terms_longest_first(monkeypatch):
     import index.query_terms as query_terms
 
     monkeypatch.setattr(query_terms, "load_query_terms", lambda: {"近视": ("近视防控",), "学位不够": ("学位紧张", "新增学位")})
+    monkeypatch.setattr(query_terms, "load_concepts", lambda: [{"双减", "双减政策"}])
     query_terms.concept_forms.cache_clear()
     try:
         forms = query_terms.concept_forms()
@@ -86,5 +87,19 @@ def test_named_concepts_are_the_word_lists_terms_longest_first(monkeypatch):
         assert query_terms.named_concepts("学生近视防控怎么做") == ["近视防控"]  # not 近视 as well
         assert query_terms.named_concepts("学位不够，近视呢") == ["学位不够", "近视"]
         assert query_terms.named_concepts("积分入学政策") == []
+        assert forms["双减"] == {"双减", "双减政策"} and query_terms.named_concepts("双减政策怎么落实") == ["双减政策"]
     finally:
         query_terms.concept_forms.cache_clear()
+
+
+BROAD = {"学校", "教师", "教育", "学生", "管理", "工作", "建设", "安全", "质量", "发展"}
+
+
+def test_shipped_concepts_are_specific_and_each_name_is_listed_once():
+    from index.query_terms import concept_forms, load_concepts
+
+    groups = load_concepts()
+    names = [name for group in groups for name in group]
+    assert len(groups) > 500 and len(names) == len(set(names))
+    assert not BROAD & set(names) and all(len(name) >= 2 for name in names)
+    assert {"双减", "双减政策"} <= concept_forms()["双减"]  # one concept, any of its names
