@@ -105,9 +105,10 @@ def load_concepts(path: Path = CONCEPTS) -> list[set[str]]:
 @lru_cache(maxsize=1)
 def concept_forms() -> dict[str, frozenset[str]]:
     """Every Chinese term the word lists know → all the ways they write that concept: an everyday word with
-    its official words, an official word with the others of its entry (学位紧张 ~ 新增学位 学位缺口)."""
-    # Only the Chinese maps: the English glossary groups looser words (entrance exam → 高考 中考), which would
-    # make 中考 count as mentioned wherever 高考 is.
+    its official words, an official word with the others of its entry (学位紧张 ~ 新增学位 学位缺口), a
+    thesaurus name with the concept's other names (index/concepts.txt)."""
+    # Not the English glossary: it groups looser words (entrance exam → 高考 中考), which would make 中考
+    # count as mentioned wherever 高考 is.
     forms: dict[str, set[str]] = {}
     groups = [{word, *official} for word, official in load_query_terms().items()] + load_concepts()
     for same in groups:
