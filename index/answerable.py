@@ -136,10 +136,9 @@ def judge(question: str, hits: list[Hit], model_id: str, missing: Sequence[str] 
     if not missing:
         return verdict
     named = "、".join(f"“{term}”" for term in missing)
-    if not verdict.answerable:  # unanswerable anyway; the missing concept is the clearest reason to give
-        return replace(verdict, reason=f"文件中没有提到{named}（也没有同义的说法）：{verdict.reason}")
-    if verdict.confidence >= MISSING_CONCEPT_OVERRIDE:
+    if verdict.answerable and verdict.confidence >= MISSING_CONCEPT_OVERRIDE:
         return replace(verdict, hedged=True, reason=f"文件中可能有相关内容（把握不大：文件没有提到{named}）：{verdict.reason}")
+    # refused, or unanswerable anyway: either way the missing concept is the clearest reason to give
     return replace(verdict, answerable=False, hedged=False, reason=f"文件中没有提到{named}（也没有同义的说法）：{verdict.reason}")
 
 
