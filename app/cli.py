@@ -1,53 +1,20 @@
-"""zhengce command line: parsing and printing only. Heavy imports happen inside the commands."""
+"""The people's commands of the zhengce CLI: index, add, search, ask, compare, serve, chunks, info, demo.
+Parsing and printing only: each command calls the Library API (zhengce/library.py); heavy imports happen
+inside the commands, so `zhengce --help` is instant. zhengce/cli.py puts these and eval's commands together.
+"""
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-from app.paths import default_corpus_dir, default_index_dir
+from zhengce.cli import chunk_config, dirs
 
 EXAMPLE_QUERY = "积分入学政策"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "command", None):
-        parser.print_help()
-        return 2
-    from ingest.errors import ZhengceError
-
-    try:
-        return args.run(args) or 0
-    except ZhengceError as exc:
-        print(f"zhengce: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("zhengce: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
-    except Exception as exc:  # a bug: still one line unless asked for the traceback
-        if os.environ.get("ZHENGCE_DEBUG"):
-            raise
-        message = str(exc).splitlines()[0][:200] if str(exc) else ""
-        print(f"zhengce: unexpected error: {type(exc).__name__}: {message} (set ZHENGCE_DEBUG=1 for details)", file=sys.stderr)
-        return 1
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="zhengce",
-        description="政策 zhengce — search and question answering over Chinese policy documents.",
-    )
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--corpus", type=Path, default=None, help="corpus folder (env ZHENGCE_CORPUS; default: bundled corpus/)")
-    common.add_argument("--index-dir", type=Path, default=None, help="index folder (env ZHENGCE_INDEX_DIR; default: data/index)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
+def add_commands(sub, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("index", parents=[common], help="build or update the index from the corpus")
     p.add_argument("--model", default=None, help="sentence-transformers id or local folder (env ZHENGCE_MODEL; default: bundled multilingual-e5-small)")
     p.add_argument("--chunk-size", type=int, default=None, help="maximum characters per chunk (default 300)")
@@ -104,48 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_info)
 
-    p = sub.add_parser("bench", parents=[common], help="measure speed and memory (corpus size, 10k and 100k chunks)")
-    p.add_argument("--sizes", default="10000,100000", help="synthetic corpus sizes in chunks (default 10000,100000)")
-    p.add_argument("--repeats", type=int, default=3, help="passes over the query list per measurement (default 3)")
-    p.add_argument("--no-cold-start", action="store_true", help="skip the serve → first answer measurement")
-    p.add_argument("--out", type=Path, default=None, help="where bench.md / bench.json go (default <data dir>/bench)")
-    p.set_defaults(run=cmd_bench)
-
-    p = sub.add_parser("eval", parents=[common], help="measure retrieval on a test set: report, chart, failure list")
-    p.add_argument("--testset", type=Path, default=None, help="JSON Lines test set (default: eval/testset_2018.jsonl)")
-    p.add_argument("--modes", default="bm25,dense,hybrid", help="comma-separated search modes (default bm25,dense,hybrid)")
-    p.add_argument("--k", type=int, default=10, help="passages retrieved per question (default 10)")
-    p.add_argument("--split", choices=["all", "dev", "heldout"], default="all", help="which half of the test set (default all)")
-    p.add_argument("--chunk-size", type=int, default=None, help="chunk size of the fresh index (default 300)")
-    p.add_argument("--chunk-overlap", type=int, default=None)
-    p.add_argument("--out", type=Path, default=None, help="report folder (default: <data dir>/eval)")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.set_defaults(run=cmd_eval)
-
     p = sub.add_parser("demo", parents=[common], help="build the index if needed and run a sample search")
     p.add_argument("query", nargs="?", default=EXAMPLE_QUERY)
     p.set_defaults(run=cmd_demo)
-    return parser
-
-
-def dirs(args) -> tuple[Path, Path]:
-    return args.corpus or default_corpus_dir(), args.index_dir or default_index_dir()
-
-
-def chunk_config(args):
-    from ingest.chunk import ChunkConfig
-    from ingest.errors import ZhengceError
-
-    defaults = ChunkConfig()
-    size = args.chunk_size if args.chunk_size is not None else defaults.chunk_size
-    overlap = args.chunk_overlap if args.chunk_overlap is not None else defaults.chunk_overlap
-    if size < 50 or overlap < 0 or overlap >= size // 2:
-        raise ZhengceError("--chunk-size must be at least 50 and --chunk-overlap between 0 and half the chunk size")
-    return ChunkConfig(chunk_size=size, chunk_overlap=overlap, min_chars=defaults.min_chars)
 
 
 def cmd_index(args) -> int:
-    from app.core import index_corpus
+    from zhengce.library import index_corpus
 
     corpus_dir, index_dir = dirs(args)
     result = index_corpus(corpus_dir, index_dir, model_id=args.model, chunk_config=chunk_config(args), show_progress=not args.quiet)
@@ -160,7 +92,7 @@ def cmd_index(args) -> int:
 
 
 def cmd_add(args) -> int:
-    from app.add import add_documents
+    from zhengce.add import add_documents
 
     corpus_dir, index_dir = dirs(args)
     result = add_documents(
@@ -184,7 +116,7 @@ def cmd_add(args) -> int:
 
 
 def read_batch(path: Path) -> list[str]:
-    from ingest.errors import ZhengceError
+    from zhengce.errors import ZhengceError
 
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -206,7 +138,7 @@ def read_batch(path: Path) -> list[str]:
 
 def print_batch(path: Path, key: str, run) -> int:
     """One JSON line per line of the batch file; a bad line gets an "error" field and the rest go on."""
-    from ingest.errors import ZhengceError
+    from zhengce.errors import ZhengceError
 
     for query in read_batch(path):
         try:
@@ -217,21 +149,24 @@ def print_batch(path: Path, key: str, run) -> int:
     return 0
 
 
+def open_library(args):
+    """The index of --index-dir, built from --corpus first when there is none yet (progress on stderr)."""
+    from zhengce.library import Library
+
+    corpus_dir, index_dir = dirs(args)
+    return Library.open(corpus_dir, index_dir, progress=True)
+
+
 def cmd_search(args) -> int:
-    from app.core import open_index
-    from index.search import search
-    from ingest.errors import ZhengceError
+    from zhengce.errors import ZhengceError
 
     if args.batch is None and not (args.query or "").strip():
         raise ZhengceError("empty query; usage: zhengce search \"积分入学政策\"")
-    if args.k < 1 or args.k > 100:
-        raise ZhengceError("--k must be between 1 and 100")
-    corpus_dir, index_dir = dirs(args)
-    index, embedder = open_index(index_dir)
-    options = dict(k=args.k, mode=args.mode, years=set(args.year or []) or None, doc_ids=set(args.doc or []) or None)
+    lib = open_library(args)
+    options = dict(k=args.k, mode=args.mode, years=args.year, docs=args.doc)
     if args.batch is not None:
-        return print_batch(args.batch, "query", lambda q: {"query": q, "hits": [h.to_json() for h in search(index, embedder, q, **options)]})
-    hits = search(index, embedder, args.query, **options)
+        return print_batch(args.batch, "query", lambda q: {"query": q, "hits": [h.to_json() for h in lib.search(q, **options)]})
+    hits = lib.search(args.query, **options)
     if args.json:
         print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=2))
         return 0
@@ -243,7 +178,7 @@ def cmd_search(args) -> int:
 
 
 def parse_years(text: str | None) -> list[int] | None:
-    from ingest.errors import ZhengceError
+    from zhengce.errors import ZhengceError
 
     if not text:
         return None
@@ -254,15 +189,7 @@ def parse_years(text: str | None) -> list[int] | None:
 
 
 def cmd_compare(args) -> int:
-    from app.compare import CompareConfig, compare
-    from app.core import open_index
-    from ingest.errors import ZhengceError
-
-    if args.k < 1 or args.k > 20:
-        raise ZhengceError("--k must be between 1 and 20")
-    _, index_dir = dirs(args)
-    index, embedder = open_index(index_dir)
-    result = compare(index, embedder, args.topic, years=parse_years(args.years), config=CompareConfig(k=args.k))
+    result = open_library(args).compare(args.topic, years=parse_years(args.years), k=args.k)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return 0
@@ -292,7 +219,7 @@ def print_comparison(result) -> None:
 
 
 def print_hit(hit) -> None:
-    from app.present import mark_terms
+    from zhengce.app.present import mark_terms
 
     color = sys.stdout.isatty()
     year = f"{hit.year}年" if hit.year else "年份未知"
@@ -304,20 +231,17 @@ def print_hit(hit) -> None:
 
 
 def cmd_ask(args) -> int:
-    from app.answer import answer_question
-    from app.core import open_index
-    from app.generate import generator_from_env
-    from ingest.errors import ZhengceError
+    from zhengce.errors import ZhengceError
+    from zhengce.generate import generator_from_env
 
     if args.batch is None and not (args.question or "").strip():
         raise ZhengceError("empty question; usage: zhengce ask \"积分入学政策是什么？\"")
-    corpus_dir, index_dir = dirs(args)
-    index, embedder = open_index(index_dir)
+    lib = open_library(args)
     generator, name = generator_from_env()
-    options = dict(k=args.k, years=set(args.year or []) or None, doc_ids=set(args.doc or []) or None, generator=generator, generator_name=name)
+    options = dict(k=args.k, years=args.year, docs=args.doc, generator=generator, generator_name=name)
     if args.batch is not None:
-        return print_batch(args.batch, "question", lambda q: answer_question(index, embedder, q, **options).to_json())
-    answer = answer_question(index, embedder, args.question, **options)
+        return print_batch(args.batch, "question", lambda q: lib.ask(q, **options).to_json())
+    answer = lib.ask(args.question, **options)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return 0
@@ -337,7 +261,7 @@ def cmd_ask(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from app.web import serve
+    from zhengce.app.web import serve
 
     corpus_dir, index_dir = dirs(args)
     serve(corpus_dir, index_dir, args.host, args.port)
@@ -345,10 +269,10 @@ def cmd_serve(args) -> int:
 
 
 def cmd_chunks(args) -> int:
-    from app.core import check_corpus_dir
-    from ingest.chunk import chunk_document
-    from ingest.errors import ZhengceError
-    from ingest.pipeline import ingest_corpus
+    from zhengce.library import check_corpus_dir
+    from zhengce.ingest.chunk import chunk_document
+    from zhengce.errors import ZhengceError
+    from zhengce.ingest.pipeline import ingest_corpus
 
     corpus_dir, _ = dirs(args)
     check_corpus_dir(corpus_dir)
@@ -373,7 +297,7 @@ def cmd_chunks(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from app.core import describe
+    from zhengce.library import describe
 
     corpus_dir, index_dir = dirs(args)
     info = describe(corpus_dir, index_dir)
@@ -400,68 +324,15 @@ def cmd_info(args) -> int:
     return 0
 
 
-def cmd_bench(args) -> int:
-    from app.paths import default_data_dir
-    from eval.bench import run_bench, save, to_markdown
-    from ingest.errors import ZhengceError
-
-    try:
-        sizes = tuple(int(s) for s in args.sizes.split(",") if s.strip())
-    except ValueError:
-        raise ZhengceError("--sizes takes chunk counts separated by commas, e.g. 10000,100000") from None
-    corpus_dir, _ = dirs(args)
-    out_dir = args.out or default_data_dir() / "bench"
-    result = run_bench(corpus_dir, out_dir, sizes=sizes, repeats=args.repeats, cold_start=not args.no_cold_start)
-    print(to_markdown(result))
-    md, js = save(result, out_dir)
-    print(f"saved {md} and {js}")
-    return 0
-
-
-def cmd_eval(args) -> int:
-    """Without --index-dir the eval builds a fresh index of the corpus, so it measures the current code."""
-    from app.paths import default_data_dir
-    from eval.report import summary_table, write_report
-    from eval.run import run_eval
-    from eval.testset import DEFAULT_TESTSET
-
-    corpus_dir, _ = dirs(args)
-    splits = ("dev", "heldout") if args.split == "all" else (args.split,)
-    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    summary, results, meta = run_eval(
-        args.testset or DEFAULT_TESTSET, corpus_dir, modes, k=args.k, index_dir=args.index_dir,
-        chunk_config=chunk_config(args), splits=splits,
-    )
-    paths = write_report(summary, results, meta, args.out or default_data_dir() / "eval")
-    if args.json:
-        print(json.dumps({"meta": meta, "summary": summary, "files": {k: str(v) for k, v in paths.items()}}, ensure_ascii=False, indent=2))
-        return 0
-    for mode, per_split in summary.items():
-        for split in ("heldout", "dev") if args.split == "all" else (args.split,):
-            print(f"{mode} — {split}")
-            print("\n".join(summary_table(per_split[split])))
-            print()
-    failed = sum(1 for r in results if r.failed)
-    print(f"{failed} failed (query, mode) pairs listed in the report")
-    for name, path in paths.items():
-        print(f"{name:9s} {path}")
-    return 0
-
-
 def cmd_demo(args) -> int:
-    from app.core import ensure_index, open_index
-    from index.search import search
+    from zhengce.library import Library, ensure_index
 
     corpus_dir, index_dir = dirs(args)
     built = ensure_index(corpus_dir, index_dir)
     if built:
         print(f"built the index: {built.report.chunks} chunks → {index_dir}")
-    index, embedder = open_index(index_dir)
+    lib = Library.open(corpus_dir, index_dir, build=False)
     print(f"zhengce search \"{args.query}\"\n")
-    for hit in search(index, embedder, args.query, k=3):
+    for hit in lib.search(args.query, k=3):
         print_hit(hit)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

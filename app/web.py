@@ -13,13 +13,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.answer import MARKER_RE, MAX_QUESTION_CHARS, Answer, Generator, answer_question
-from app.web_compare import build_compare_tab
-from index.embed import Embedder
-from index.search import Hit
-from index.store import LoadedIndex
-from ingest.errors import ZhengceError
-from ingest.records import SECTION_SEPARATOR
+from zhengce.answer import MARKER_RE, MAX_QUESTION_CHARS, Answer, Generator
+from zhengce.app.web_compare import build_compare_tab
+from zhengce.errors import ZhengceError
+from zhengce.index.search import Hit
+from zhengce.index.store import LoadedIndex
+from zhengce.ingest.records import SECTION_SEPARATOR
+from zhengce.library import Library
+from zhengce.paths import latest_eval_report
 
 CONCURRENCY = 2  # answers are CPU-bound (the model); two at a time keeps a 2-core machine responsive
 QUEUE_MAX = 64  # waiting requests beyond this get "queue full" instead of an ever-growing wait
@@ -60,7 +61,7 @@ CSS = """
 
 
 @dataclass(frozen=True)
-class Library:
+class Shelf:
     """What the pages show besides answers: documents and each section's passages in order."""
 
     documents: list[dict]
@@ -68,7 +69,7 @@ class Library:
     section_order: dict[str, list[str]]  # doc_id → section paths in document order
 
     @classmethod
-    def from_index(cls, index: LoadedIndex) -> "Library":
+    def from_index(cls, index: LoadedIndex) -> "Shelf":
         sections: dict[tuple[str, str], list[str]] = defaultdict(list)
         order: dict[str, list[str]] = defaultdict(list)
         for chunk in sorted(index.chunks, key=lambda c: (c.doc_id, c.position)):
@@ -109,12 +110,12 @@ def section_html(section: str) -> str:
     return esc(section).replace(esc(SECTION_SEPARATOR), " › ") if section else "（无章节）"
 
 
-def card_html(hit: Hit, highlights: tuple[str, ...], library: Library, marker: int | None) -> str:
+def card_html(hit: Hit, highlights: tuple[str, ...], shelf: Shelf, marker: int | None) -> str:
     similarity = f"相似度 {hit.dense_score:.3f}" if hit.dense_score is not None else f"得分 {hit.score:.3f}"
     label = f'<span class="zc-marker">[{marker}]</span>' if marker is not None else ""
     context = "".join(
         f"<p>{mark_sentences(passage, highlights) if passage == hit.text else esc(passage)}</p>"
-        for passage in library.section_text(hit)
+        for passage in shelf.section_text(hit)
     )
     return (
         f'<div class="zc-card" data-chunk="{esc(hit.chunk_id)}">'
@@ -127,18 +128,18 @@ def card_html(hit: Hit, highlights: tuple[str, ...], library: Library, marker: i
     )
 
 
-def sources_html(answer: Answer | None, library: Library) -> str:
+def sources_html(answer: Answer | None, shelf: Shelf) -> str:
     if answer is None:
         return '<div class="zc-sources"><h3>出处 Sources</h3><p class="zc-empty">提问后，这里显示回答所引用的段落。</p></div>'
     parts = ['<div class="zc-sources">']
     if answer.citations:
         parts.append("<h3>出处 Sources</h3>")
-        parts += [card_html(c.hit, c.highlights, library, c.marker) for c in answer.citations]
+        parts += [card_html(c.hit, c.highlights, shelf, c.marker) for c in answer.citations]
     if not answer.answerable:
         parts.append(f'<div class="zc-banner">文件中没有找到答案：{esc(answer.reason)}</div>')
     if answer.possibly_related:
         title = "可能相关的段落（不作为答案）" if not answer.answerable else "其他检索到的段落"
-        related = "".join(card_html(h, (), library, None) for h in answer.possibly_related)
+        related = "".join(card_html(h, (), shelf, None) for h in answer.possibly_related)
         if answer.answerable:
             parts.append(f'<details class="zc-related"><summary>{title}（{len(answer.possibly_related)}）</summary>{related}</details>')
         else:
@@ -170,13 +171,13 @@ def shown_question(question: str) -> str:
     return esc(shown)
 
 
-def reader_html(doc_id: str | None, library: Library) -> str:
+def reader_html(doc_id: str | None, shelf: Shelf) -> str:
     """A document's cleaned text, section by section, with its outline as a table of contents."""
-    document = next((d for d in library.documents if d["doc_id"] == doc_id), None)
+    document = next((d for d in shelf.documents if d["doc_id"] == doc_id), None)
     if document is None:
         return '<p class="zc-empty">选择一份文件阅读。</p>'
     toc, body, previous, number = [], [], [], 0
-    for path in library.section_order.get(doc_id, []):
+    for path in shelf.section_order.get(doc_id, []):
         parts = path.split(SECTION_SEPARATOR) if path else ["（无章节）"]
         # a heading for every level that changed: 一、 then 1. then 一是, like the printed document
         for depth, heading in enumerate(parts):
@@ -186,7 +187,7 @@ def reader_html(doc_id: str | None, library: Library) -> str:
             toc.append(f'<li style="margin-left:{depth * 1.2}em"><a href="#{anchor}">{esc(heading)}</a></li>')
             body.append(f'<h{min(depth, 2) + 3} id="{anchor}">{esc(heading)}</h{min(depth, 2) + 3}>')
         previous = parts
-        body += [f"<p>{esc(text)}</p>" for text in library.sections[(doc_id, path)]]
+        body += [f"<p>{esc(text)}</p>" for text in shelf.sections[(doc_id, path)]]
     meta = f"{document.get('year') or ''}年 · {esc(document.get('issuer') or '')} · {document.get('date') or ''} · {document['chunk_count']} 个段落"
     return (
         f'<div class="zc-reader"><h2>《{esc(document["title"])}》</h2><p>{meta}</p>'
@@ -199,29 +200,25 @@ def reader_html(doc_id: str | None, library: Library) -> str:
 
 
 def eval_report_markdown(eval_dir: Path | None) -> str:
-    from eval.report import latest_report
-
-    text = latest_report(eval_dir) if eval_dir else None
+    text = latest_eval_report(eval_dir) if eval_dir else None
     if not text:
         return "还没有评估报告。运行 `zhengce eval` 后刷新本页。 (No evaluation report yet: run `zhengce eval`.)"
     # the chart is a file next to the report; the app serves no files, so the link is dropped
     return re.sub(r"!\[[^\]]*\]\([^)]*\)\n?", "", text)
 
 
-def build_app(index: LoadedIndex, embedder: Embedder, generator: Generator | None = None, generator_name: str = "",
-              eval_dir: Path | None = None):
+def build_app(lib: Library, generator: Generator | None = None, generator_name: str = "", eval_dir: Path | None = None):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no usage pings, no version check
     import gradio as gr
 
-    library = Library.from_index(index)
+    index = lib.index
+    shelf = Shelf.from_index(index)
     years = index.years
     doc_choices = [(f"{d['title']}（{d.get('year') or '?'}）", d["doc_id"]) for d in index.documents]
 
     def run(question: str, history: list[str], years_selected, docs_selected, k) -> Answer:
-        return answer_question(
-            index, embedder, question, k=int(k or 5),
-            years={int(y) for y in years_selected or []} or None,
-            doc_ids=set(docs_selected or []) or None,
+        return lib.ask(
+            question, k=int(k or 5), years=list(years_selected or []) or None, docs=list(docs_selected or []) or None,
             history=history, generator=generator, generator_name=generator_name,
         )
 
@@ -238,7 +235,7 @@ def build_app(index: LoadedIndex, embedder: Embedder, generator: Generator | Non
             chat.append({"role": "assistant", "content": f"⚠️ {esc(str(exc))}"})
             return chat, "", gr.update(), asked
         chat.append({"role": "assistant", "content": reply_markdown(answer)})
-        return chat, "", sources_html(answer, library), asked + [answer.question]
+        return chat, "", sources_html(answer, shelf), asked + [answer.question]
 
     def ask(question: str, years: list[int] | None = None, doc_ids: list[str] | None = None, k: int = 5,
             history: list[str] | None = None) -> dict:
@@ -276,14 +273,14 @@ def build_app(index: LoadedIndex, embedder: Embedder, generator: Generator | Non
                             year_filter = gr.CheckboxGroup([str(y) for y in years], label="年份", elem_id="zc-years")
                             doc_filter = gr.Dropdown(doc_choices, multiselect=True, label="文件", elem_id="zc-docs")
                             k_slider = gr.Slider(1, 10, value=5, step=1, label="检索段落数")
-                        sources = gr.HTML(sources_html(None, library), elem_id="zc-sources")
+                        sources = gr.HTML(sources_html(None, shelf), elem_id="zc-sources")
                 asked = gr.State([])
                 inputs = [box, chatbot, asked, year_filter, doc_filter, k_slider]
                 outputs = [chatbot, box, sources, asked]
                 for event in (box.submit, send.click):
                     event(respond, inputs, outputs, api_visibility="private", concurrency_id="answer",
                           concurrency_limit=CONCURRENCY)
-                clear.click(lambda: ([], "", sources_html(None, library), []), None, outputs, api_visibility="private")
+                clear.click(lambda: ([], "", sources_html(None, shelf), []), None, outputs, api_visibility="private")
             with gr.Tab("文件 Documents", id="documents"):
                 gr.Dataframe(
                     [[d["title"], d.get("year"), d.get("issuer", ""), d["chunk_count"], d["doc_id"]] for d in index.documents],
@@ -291,9 +288,9 @@ def build_app(index: LoadedIndex, embedder: Embedder, generator: Generator | Non
                     elem_id="zc-doc-table",
                 )
                 pick = gr.Dropdown(doc_choices, value=doc_choices[0][1] if doc_choices else None, label="阅读文件")
-                reader = gr.HTML(reader_html(doc_choices[0][1] if doc_choices else None, library), elem_id="zc-reader")
-                pick.change(lambda d: reader_html(d, library), pick, reader, api_visibility="private")
-            build_compare_tab(index, embedder)
+                reader = gr.HTML(reader_html(doc_choices[0][1] if doc_choices else None, shelf), elem_id="zc-reader")
+                pick.change(lambda d: reader_html(d, shelf), pick, reader, api_visibility="private")
+            build_compare_tab(lib)
             with gr.Tab("评估 Evaluation", id="evaluation"):
                 # The latest `zhengce eval` report, read when the tab is shown, so a new run appears on refresh.
                 report = gr.Markdown(elem_id="zc-eval-report")
@@ -321,26 +318,25 @@ def url_of(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def start(index: LoadedIndex, embedder: Embedder, host: str = "127.0.0.1", port: int = 7860, *,
+def start(lib: Library, host: str = "127.0.0.1", port: int = 7860, *,
           generator: Generator | None = None, generator_name: str = "", eval_dir: Path | None = None):
     """Launch without blocking (tests, scripts); call .close() on the result to stop."""
-    demo, theme = build_app(index, embedder, generator, generator_name, eval_dir)
+    demo, theme = build_app(lib, generator, generator_name, eval_dir)
     return launch(demo, theme, host, port, block=False)
 
 
 def serve(corpus_dir: Path, index_dir: Path, host: str, port: int) -> None:
     """The main job: build the index if there is none, load index + model once, serve until Ctrl+C."""
-    from app.core import ensure_index, open_index
-    from app.generate import generator_from_env
+    from zhengce.generate import generator_from_env
+    from zhengce.library import ensure_index
+    from zhengce.paths import default_eval_dir
 
     built = ensure_index(corpus_dir, index_dir)
     if built:
         print(f"built the index: {built.report.chunks} chunks → {index_dir}", flush=True)
-    index, embedder = open_index(index_dir)
+    lib = Library.open(corpus_dir, index_dir, build=False)
     generator, name = generator_from_env()
-    from app.paths import default_data_dir
-
-    demo = start(index, embedder, host, port, generator=generator, generator_name=name, eval_dir=default_data_dir() / "eval")
+    demo = start(lib, host, port, generator=generator, generator_name=name, eval_dir=default_eval_dir())
     mode = f"generative answers by {name}" if generator else "extractive answers, offline"
     print(f"zhengce: web chat at {url_of(host, port)} ({mode}; Ctrl+C to stop)", flush=True)
     try:

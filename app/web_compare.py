@@ -2,9 +2,9 @@
 
     with gr.Blocks() as demo:
         with gr.Tabs():
-            build_compare_tab(index, embedder)
+            build_compare_tab(lib)
 
-The tab calls app.compare.compare, the same function as `zhengce compare`; rendering is a pure function
+The tab calls Library.compare, the same method as `zhengce compare`; rendering is a pure function
 (comparison_html) so it can be tested without a browser. All document text is escaped.
 """
 from __future__ import annotations
@@ -12,11 +12,10 @@ from __future__ import annotations
 import html
 import re
 
-from app.compare import CompareConfig, Comparison, compare
-from index.embed import Embedder
-from index.store import LoadedIndex
-from ingest.errors import ZhengceError
-from ingest.records import SECTION_SEPARATOR
+from zhengce.compare import Comparison
+from zhengce.errors import ZhengceError
+from zhengce.ingest.records import SECTION_SEPARATOR
+from zhengce.library import Library
 
 TOPIC_EXAMPLES = ["学前教育", "智慧教室", "义务教育 大班额", "教师队伍建设"]
 CONCURRENCY = 2
@@ -110,15 +109,15 @@ def comparison_html(result: Comparison) -> str:
     return COMPARE_CSS + notice + summary_html(result) + grid
 
 
-def build_compare_tab(index: LoadedIndex, embedder: Embedder) -> None:
+def build_compare_tab(lib: Library) -> None:
     """Add the 年度对比 tab; call it inside `with gr.Tabs():` of the app's gr.Blocks."""
     import gradio as gr
 
-    years = [str(y) for y in index.years]
+    years = [str(y) for y in lib.years]
 
     def run(topic: str, chosen: list[str] | None, k: int) -> tuple[str, dict]:
         try:
-            result = compare(index, embedder, topic or "", years=[int(y) for y in chosen or []] or None, config=CompareConfig(k=int(k)))
+            result = lib.compare(topic or "", years=list(chosen or []) or None, k=int(k))
         except ZhengceError as exc:
             return f'<div class="zc-cmp-notice">{esc(str(exc))}</div>', {"error": str(exc)}
         return comparison_html(result), result.to_json()

@@ -24,9 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embed import sentences
-from ingest.chunk import ChunkConfig
-from ingest.records import Chunk
+from zhengce.eval.metrics import percentile
+from zhengce.index.embed import sentences
+from zhengce.ingest.records import Chunk
+from zhengce.settings import ChunkConfig, DenseIndexConfig, SearchConfig
 
 QUERIES = [
     "积分入学政策", "今年新增多少学位", "学前教育的目标是什么", "职业学校和企业怎么合作培养人才",
@@ -45,11 +46,6 @@ class BenchResult:
 
     def add(self, what: str, value: float, unit: str, size: str = "", target: str = "", ok: bool | None = None) -> None:
         self.rows.append({"what": what, "size": size, "value": round(value, 3), "unit": unit, "target": target, "ok": ok})
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def rss_mb() -> float:
@@ -124,8 +120,8 @@ class PrecomputedEmbedder:
 
 def build_synthetic_index(size: int, pool, vectors, embedder, cache_dir: Path) -> tuple[Path, float]:
     """Build (or reuse) the index of a synthetic corpus; returns its folder and the build seconds."""
-    from index.embed import embedding_text
-    from index.store import SCHEMA_VERSION, build_index, load_index
+    from zhengce.index.embed import embedding_text
+    from zhengce.index.store import SCHEMA_VERSION, build_index, load_index
 
     index_dir = cache_dir / f"index-{size}-schema{SCHEMA_VERSION}"
     try:
@@ -166,7 +162,7 @@ def time_queries(fn, queries: list[str], repeats: int, embedder=None) -> list[fl
 
 
 def measure_latency(result: BenchResult, label: str, index, embedder, repeats: int, targets: dict[str, float]) -> dict[str, float]:
-    from index.search import search
+    from zhengce.index.search import search
 
     p50s = {}
     floor = time_queries(lambda q: embedder.encode_queries([q]), QUERIES, repeats, embedder)
@@ -191,14 +187,17 @@ def measure_ann(result: BenchResult, index, embedder, label: str) -> None:
     exact = faiss.IndexFlatIP(index.vectors.shape[1])
     exact.add(index.vectors)
     started = time.perf_counter()
-    hnsw = faiss.IndexHNSWFlat(index.vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
-    hnsw.hnsw.efConstruction = 80
+    dense, candidates = DenseIndexConfig(), SearchConfig().ann_candidates
+    hnsw = faiss.IndexHNSWFlat(index.vectors.shape[1], dense.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = dense.hnsw_ef_construction
     hnsw.add(index.vectors)
-    result.add("HNSW build (M=32, efConstruction=80)", time.perf_counter() - started, "s", label)
+    result.add(f"HNSW build (M={dense.hnsw_m}, efConstruction={dense.hnsw_ef_construction})", time.perf_counter() - started, "s", label)
     _, truth = exact.search(queries, 10)
-    from index.search import ANN_CANDIDATES
-
-    for name, ann, ef in (("exact IndexFlatIP", exact, 0), ("HNSW efSearch=64", hnsw, 64), (f"HNSW efSearch={ANN_CANDIDATES} (what search uses)", hnsw, ANN_CANDIDATES)):
+    for name, ann, ef in (
+        ("exact IndexFlatIP", exact, 0),
+        (f"HNSW efSearch={dense.hnsw_ef_search}", hnsw, dense.hnsw_ef_search),
+        (f"HNSW efSearch={candidates} (what search uses)", hnsw, candidates),
+    ):
         if ef:
             ann.hnsw.efSearch = ef
         timings = []
@@ -214,10 +213,10 @@ def measure_ann(result: BenchResult, index, embedder, label: str) -> None:
 def measure_memory(index_dir: Path) -> tuple[float, float]:
     """In a fresh process: RSS with the model loaded, then with the index loaded and one query answered."""
     code = (
-        "import json,sys;from pathlib import Path;from eval.bench import rss_mb;"
-        "from index.store import load_index;from index.embed import load_embedder;from index.search import search;"
+        "import json,sys;from pathlib import Path;from zhengce.eval.bench import rss_mb;"
+        "from zhengce.index.store import load_index;from zhengce.index.embed import load_embedder;from zhengce.index.search import search;"
         f"idx_dir=Path({str(index_dir)!r});"
-        "from index.store import read_manifest,current_generation;"
+        "from zhengce.index.store import read_manifest,current_generation;"
         "mid=read_manifest(current_generation(idx_dir))['model']['id'];e=load_embedder(mid);e.encode_queries(['热身']);"
         "a=rss_mb();i=load_index(idx_dir);search(i,e,'积分入学政策',k=5);b=rss_mb();print(json.dumps([a,b]))"
     )
@@ -234,10 +233,10 @@ def timed(fn) -> float:
 
 def measure_build(result: BenchResult, corpus_dir: Path, work: Path, embedder) -> None:
     """Index the real corpus plus fictional recombined documents, then change one document and re-index."""
-    from app.core import index_corpus
-    from index.embed import embedding_text
-    from index.store import chunk_sentences
-    from ingest.pipeline import chunk_corpus, ingest_corpus
+    from zhengce.library import index_corpus
+    from zhengce.index.embed import embedding_text
+    from zhengce.index.store import chunk_sentences
+    from zhengce.ingest.pipeline import chunk_corpus, ingest_corpus
 
     corpus = work / "corpus"
     shutil.copytree(corpus_dir, corpus)
@@ -289,7 +288,7 @@ def measure_cold_start(result: BenchResult, index_dir: Path, corpus_dir: Path) -
         port = sock.getsockname()[1]
     env = {**os.environ, "ZHENGCE_INDEX_DIR": str(index_dir), "ZHENGCE_CORPUS": str(corpus_dir)}
     started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([sys.executable, "-m", "zhengce", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=Path(__file__).resolve().parents[1])
     try:
         while time.perf_counter() - started < 120:
@@ -311,11 +310,11 @@ def measure_cold_start(result: BenchResult, index_dir: Path, corpus_dir: Path) -
 
 
 def run_bench(corpus_dir: Path, out_dir: Path, sizes: tuple[int, ...] = SIZES, repeats: int = 3, cold_start: bool = True) -> BenchResult:
-    from app.core import index_corpus
-    from index.default_model import DEFAULT_MODEL_ID
-    from index.embed import load_embedder
-    from index.store import load_index
-    from ingest.pipeline import chunk_corpus, ingest_corpus
+    from zhengce.library import index_corpus
+    from zhengce.index.default_model import DEFAULT_MODEL_ID
+    from zhengce.index.embed import load_embedder
+    from zhengce.index.store import load_index
+    from zhengce.ingest.pipeline import chunk_corpus, ingest_corpus
 
     result = BenchResult()
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """Write an eval run as markdown (tables + failure list), JSON (everything) and a PNG chart (modes × tags).
 
 Files are named by the time of the run (eval-20261129-140501.md/.json/.png) so earlier runs stay;
-latest_report() returns the newest markdown for the web app's report tab.
+zhengce.paths.latest_eval_report() reads the newest markdown for the web app's report tab.
 """
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ import math
 import time
 from pathlib import Path
 
-from eval.run import ItemResult, tag_order
+from zhengce.eval.run import ItemResult, tag_order
 
 TABLE_COLUMNS = ("n", "hit@1", "hit@3", "hit@5", "recall@k", "mrr@10", "ndcg@10", "oos_flagged", "false_flags", "oos_flagged_or_hedged", "hedged", "latency_ms_p50", "latency_ms_p95")
 CHART_METRICS = ("hit@5", "mrr@10")
-REPORT_GLOB = "eval-*.md"
 
 
 def fmt(value) -> str:
@@ -119,17 +118,8 @@ def write_report(summary: dict, results: list[ItemResult], meta: dict, out_dir: 
         json.dumps({"meta": meta, "summary": summary, "items": [r.to_json() for r in results]}, ensure_ascii=False, indent=1, default=str),
         encoding="utf-8",
     )
-    # markdown last: latest_report() only ever sees a report whose chart and JSON already exist
+    # markdown last: latest_eval_report() only ever sees a report whose chart and JSON already exist
     paths["markdown"].write_text(render_markdown(summary, results, meta, paths["chart"].name), encoding="utf-8")
     return paths
 
 
-def latest_report_path(out_dir: Path) -> Path | None:
-    reports = sorted(out_dir.glob(REPORT_GLOB)) if out_dir.is_dir() else []
-    return reports[-1] if reports else None
-
-
-def latest_report(out_dir: Path) -> str | None:
-    """The newest report's markdown, or None when no eval has been run into out_dir."""
-    path = latest_report_path(out_dir)
-    return path.read_text(encoding="utf-8") if path else None

@@ -10,14 +10,14 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from eval import metrics
-from eval.testset import OUT_OF_SCOPE, TestItem, missing_gold
-from index.answerable import verdict_for
-from index.embed import Embedder
-from index.search import MODES, Hit, search
-from index.store import LoadedIndex, build_index, load_index
-from ingest.chunk import ChunkConfig
-from ingest.errors import ZhengceError
+from zhengce.eval import metrics
+from zhengce.eval.testset import OUT_OF_SCOPE, TestItem, missing_gold
+from zhengce.errors import ZhengceError
+from zhengce.index.answerable import verdict_for
+from zhengce.index.search import MODES, Hit
+from zhengce.index.store import LoadedIndex
+from zhengce.library import Library, index_corpus
+from zhengce.settings import ChunkConfig
 
 HIT_KS = (1, 3, 5)
 MRR_K = NDCG_K = 10
@@ -74,22 +74,9 @@ def check_testset(items: list[TestItem], index: LoadedIndex) -> None:
         raise ZhengceError(f"{len(missing)} gold substring(s) are not in the indexed documents ({shown}); fix the test set or re-index")
 
 
-def build_eval_index(
-    corpus_dir: Path, work_dir: Path, embedder: Embedder, chunk_config: ChunkConfig = ChunkConfig()
-) -> LoadedIndex:
-    """One fresh index per configuration, in work_dir (a temporary folder the caller owns)."""
-    from ingest.pipeline import chunk_corpus, ingest_corpus
-
-    documents, _ = ingest_corpus(corpus_dir)
-    if not documents:
-        raise ZhengceError(f"no readable documents in {corpus_dir}")
-    build_index(work_dir, documents, chunk_corpus(documents, chunk_config), embedder, chunk_config)
-    return load_index(work_dir)
-
-
-def evaluate_item(item: TestItem, hits: list[Hit], mode: str, k: int, seconds: float, index: LoadedIndex) -> ItemResult:
+def evaluate_item(item: TestItem, hits: list[Hit], mode: str, k: int, seconds: float, lib: Library) -> ItemResult:
     coverage = [metrics.covered_golds(h.text, item.gold) for h in hits]
-    verdict = verdict_for(index, item.query, hits)
+    verdict = verdict_for(lib.index, item.query, hits, lib.judge_config)
     n_gold = len(item.gold)
     return ItemResult(
         id=item.id,
@@ -123,20 +110,17 @@ def check_options(modes: list[str], k: int) -> None:
         raise ZhengceError(f"--k must be between {max(HIT_KS + (MRR_K,))} and 100 (MRR@10 and nDCG@10 need ten passages)")
 
 
-def run_items(
-    items: list[TestItem], index: LoadedIndex, embedder: Embedder | None, modes: list[str], k: int = 10
-) -> list[ItemResult]:
+def run_items(items: list[TestItem], lib: Library, modes: list[str], k: int = 10) -> list[ItemResult]:
     check_options(modes, k)
-    check_testset(items, index)
-    if embedder is not None:
-        embedder.encode_queries(["warm-up"])  # the first call pays one-off costs; keep them out of p95
+    check_testset(items, lib.index)
+    lib.embedder.encode_queries(["warm-up"])  # the first call pays one-off costs; keep them out of p95
     results = []
     for mode in modes:
         for item in items:
             started = time.perf_counter()
-            hits = search(index, embedder, item.query, k=k, mode=mode)
+            hits = lib.search(item.query, k=k, mode=mode)
             seconds = time.perf_counter() - started
-            results.append(evaluate_item(item, hits, mode, k, seconds, index))
+            results.append(evaluate_item(item, hits, mode, k, seconds, lib))
     return results
 
 
@@ -189,17 +173,15 @@ def tag_order(tag: str) -> tuple[int, str]:
 
 
 def evaluate_corpus(
-    items: list[TestItem],
-    corpus_dir: Path,
-    embedder: Embedder,
-    modes: list[str],
-    k: int = 10,
-    chunk_config: ChunkConfig = ChunkConfig(),
+    items: list[TestItem], corpus_dir: Path, modes: list[str], k: int = 10, chunk_config: ChunkConfig = ChunkConfig()
 ) -> tuple[LoadedIndex, list[ItemResult]]:
-    """Build a temporary index of the corpus with this configuration and run the test set on it."""
+    """Build a temporary index of the corpus with this configuration (and the configured model) and run
+    the test set on it."""
     with tempfile.TemporaryDirectory(prefix="zhengce-eval-") as tmp:
-        index = build_eval_index(corpus_dir, Path(tmp) / "index", embedder, chunk_config)
-        return index, run_items(items, index, embedder, modes, k)
+        work = Path(tmp) / "index"
+        index_corpus(corpus_dir, work, chunk_config=chunk_config, show_progress=False)
+        lib = Library.open(corpus_dir, work, build=False)
+        return lib.index, run_items(items, lib, modes, k)
 
 
 def run_eval(
@@ -212,21 +194,18 @@ def run_eval(
     splits: tuple[str, ...] = ("dev", "heldout"),
 ) -> tuple[dict, list[ItemResult], dict]:
     """(summary, per-item results, meta). Evaluates index_dir when given, else a fresh index of the corpus."""
-    from eval.testset import load_testset
-    from index.embed import EMBED_TEXT_VERSION, default_model_id, load_embedder
+    from zhengce.eval.testset import load_testset
+    from zhengce.index.embed import EMBED_TEXT_VERSION
 
     check_options(modes, k)  # before the model loads and the index is built
     items = [i for i in load_testset(testset) if i.split in splits]
     if not items:
         raise ZhengceError(f"no items of split {', '.join(splits)} in {testset}")
     if index_dir is not None:
-        from app.core import open_index
-
-        index, embedder = open_index(index_dir)
-        results = run_items(items, index, embedder, modes, k)
+        lib = Library.open(corpus_dir, index_dir, build=False)
+        index, results = lib.index, run_items(items, lib, modes, k)
     else:
-        embedder = load_embedder(default_model_id())
-        index, results = evaluate_corpus(items, corpus_dir, embedder, modes, k, chunk_config)
+        index, results = evaluate_corpus(items, corpus_dir, modes, k, chunk_config)
     meta = {
         "created": time.strftime("%Y-%m-%d %H:%M:%S"),
         "testset": str(testset),

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.errors import ZhengceError
+from zhengce.errors import ZhengceError
 
 DEFAULT_TESTSET = Path(__file__).with_name("testset_2018.jsonl")
 # Written by someone who saw only the plan's text (not the test set above, the word lists or any

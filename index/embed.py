@@ -8,15 +8,13 @@ import functools
 import hashlib
 import os
 import re
-from dataclasses import dataclass
 from typing import Callable, Protocol
 
 import numpy as np
 
-from ingest.errors import ZhengceError
-from ingest.records import Chunk
+from zhengce.errors import ZhengceError
+from zhengce.ingest.records import Chunk
 
-FAKE_MODEL_ID = "fake:hash-384"
 # What gets embedded (see docs/retrieval.md for the measurements behind it): each chunk's text alone,
 # plus each of its sentences. Prefixing the section path made dense hit@5 worse (0.91 → 0.82 on dev):
 # the long generic headings (一、全面从严治党，加强教育战线党的建设 > …) pull unrelated chunks together.
@@ -54,38 +52,6 @@ def sentences(text: str) -> list[str]:
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-@dataclass
-class HashEmbedder:
-    """Deterministic character uni/bi-gram hashing. Texts that share characters get similar vectors,
-    which is enough to test indexing, fusion and the app without loading a model."""
-
-    model_id: str = FAKE_MODEL_ID
-    dimension: int = 384
-
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            text = re.sub(r"\s+", "", text.lower())
-            grams = list(text) + [text[i : i + 2] for i in range(len(text) - 1)]
-            for gram in grams:
-                digest = hashlib.md5(gram.encode("utf-8")).digest()
-                out[row, int.from_bytes(digest[:4], "little") % self.dimension] += 1.0
-            norm = np.linalg.norm(out[row])
-            out[row] = out[row] / norm if norm else out[row]
-            if not norm:
-                out[row, 0] = 1.0
-        return out
-
-    def encode_queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts)
-
-    def encode_documents(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        vectors = self._encode(texts)
-        if progress:
-            progress(len(texts))
-        return vectors
 
 
 # One torch thread per query encoding. Measured on 2 cores: one thread 17 ms p50 / 20 ms max whatever else
@@ -182,7 +148,7 @@ class SentenceTransformerEmbedder:
 
 
 def default_model_id() -> str:
-    from index.default_model import DEFAULT_MODEL_ID
+    from zhengce.index.default_model import DEFAULT_MODEL_ID
 
     return os.environ.get("ZHENGCE_MODEL") or DEFAULT_MODEL_ID
 
@@ -194,18 +160,22 @@ def load_embedder(model_id: str) -> Embedder:
     """Load once per process: the CLI's batch mode and the web app reuse the same model."""
     if model_id in _loaded:
         return _loaded[model_id]
-    if model_id == FAKE_MODEL_ID:
-        embedder: Embedder = HashEmbedder()
-    else:
-        from index.default_model import DEFAULT_MODEL_ID, ensure_default_model
+    from zhengce.index.default_model import DEFAULT_MODEL_ID, ensure_default_model
 
-        if model_id == DEFAULT_MODEL_ID:
-            try:
-                path = ensure_default_model()
-            except RuntimeError as exc:
-                raise ZhengceError(str(exc)) from None
-            embedder = SentenceTransformerEmbedder(model_id, path=str(path))
-        else:
-            embedder = SentenceTransformerEmbedder(model_id)
+    if model_id == DEFAULT_MODEL_ID:
+        try:
+            path = ensure_default_model()
+        except RuntimeError as exc:
+            raise ZhengceError(str(exc)) from None
+        embedder: Embedder = SentenceTransformerEmbedder(model_id, path=str(path))
+    else:
+        embedder = SentenceTransformerEmbedder(model_id)
     _loaded[model_id] = embedder
     return embedder
+
+
+def use_embedder(embedder: Embedder) -> None:
+    """Serve this embedder object for its model_id in this process: an embedder that is not a
+    sentence-transformers model (an in-house service, the tests' deterministic fake). Indexes record the
+    model_id, so an index built with it is opened with it again."""
+    _loaded[embedder.model_id] = embedder

@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from ingest.errors import ZhengceError
+from zhengce.errors import ZhengceError
 
 QUERY_TERMS = Path(__file__).with_name("query_terms.txt")
 # A broader map by a contributor who read only the 2018 plan, never the test sets (docs/retrieval.md)

@@ -6,18 +6,17 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ingest.errors import ZhengceError
-from index.embed import Embedder
-from index.query_terms import expand_query
-from index.store import LoadedIndex
-from index.tokenize import tokenize
-from index.years import diversify_years, prefer_years, query_years, without_years
+from zhengce.errors import ZhengceError
+from zhengce.settings import SearchConfig
+from zhengce.index.embed import Embedder
+from zhengce.index.query_terms import expand_query
+from zhengce.index.store import LoadedIndex
+from zhengce.index.tokenize import tokenize
+from zhengce.index.years import diversify_years, prefer_years, query_years, without_years
 
 MODES = ("hybrid", "dense", "bm25")
-RRF_K = 60  # the usual reciprocal-rank constant; damps the difference between rank 1 and rank 2
-CANDIDATES_PER_HIT = 4  # each retriever proposes k×4 candidates (at least 50) before fusion
 HAN_RE = re.compile(r"[\u3400-\u9fff]")
-YEAR_POOL_FACTOR = 3
+SEARCH = SearchConfig()  # the defaults (zhengce/settings.py)
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ class Hit:
         return row
 
 
-def fuse_rrf(rankings: list[list[int]], weights: list[float], k: int = RRF_K) -> dict[int, float]:
+def fuse_rrf(rankings: list[list[int]], weights: list[float], k: int = SEARCH.rrf_k) -> dict[int, float]:
     """Weighted reciprocal rank fusion: score(d) = Σ_r w_r / (k + rank_r(d)), ranks from 1."""
     fused: dict[int, float] = {}
     for ranking, weight in zip(rankings, weights):
@@ -49,15 +48,12 @@ def fuse_rrf(rankings: list[list[int]], weights: list[float], k: int = RRF_K) ->
     return fused
 
 
-ENGLISH_BM25_WEIGHT = 0.5  # dev English MRR: 0.30–0.70 → 0.972, 1.0 → 0.944 (docs/retrieval.md)
-
-
-def fusion_weights(query: str) -> tuple[float, float]:
+def fusion_weights(query: str, config: SearchConfig = SEARCH) -> tuple[float, float]:
     """(dense, bm25) for the question as asked. A question without Chinese reaches the keyword index only
     through the Chinese words of its glossary terms (index/english_terms.txt): translated evidence, so it
     votes with half weight."""
     if not HAN_RE.search(query):
-        return 1.0, ENGLISH_BM25_WEIGHT
+        return 1.0, config.english_bm25_weight
     return 1.0, 1.0
 
 
@@ -88,13 +84,9 @@ def bm25_scores(index: LoadedIndex, query: str) -> np.ndarray:
     return np.asarray(index.bm25.get_scores(tokens), dtype=np.float32)
 
 
-SENTENCE_WEIGHT = 0.5  # dense score = ½ chunk cosine + ½ best sentence cosine (docs/retrieval.md)
-
-
-ANN_CANDIDATES = 200  # chunks an HNSW index proposes before sentence scores re-rank them
-
-
-def dense_scores(index: LoadedIndex, vector: np.ndarray, mask: np.ndarray | None = None, also: list[int] = ()) -> np.ndarray:
+def dense_scores(
+    index: LoadedIndex, vector: np.ndarray, mask: np.ndarray | None = None, also: list[int] = (), config: SearchConfig = SEARCH
+) -> np.ndarray:
     """Cosine of the query with each chunk, blended with its best-matching sentence: a question about one
     fact is closer to the sentence that states it than to the whole passage (dev MRR 0.75 → 0.85).
 
@@ -104,25 +96,25 @@ def dense_scores(index: LoadedIndex, vector: np.ndarray, mask: np.ndarray | None
     if index.exact:
         rows = np.arange(len(index.chunks))
     else:
-        rows = np.union1d(ann_candidates(index, vector, mask), np.asarray(also, dtype=np.int64))
+        rows = np.union1d(ann_candidates(index, vector, mask, config.ann_candidates), np.asarray(also, dtype=np.int64))
     scores = np.full(len(index.chunks), -np.inf, dtype=np.float32)
-    scores[rows] = blended_similarity(index, vector, rows)
+    scores[rows] = blended_similarity(index, vector, rows, config)
     return scores
 
 
-def ann_candidates(index: LoadedIndex, vector: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+def ann_candidates(index: LoadedIndex, vector: np.ndarray, mask: np.ndarray | None, n: int) -> np.ndarray:
     import faiss
 
     params = faiss.SearchParametersHNSW()
-    params.efSearch = max(ANN_CANDIDATES, index.dense.hnsw.efSearch)
+    params.efSearch = max(n, index.dense.hnsw.efSearch)
     if mask is not None:
         selector = faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64))
         params.sel = selector
-    _, found = index.dense.search(vector[None, :], ANN_CANDIDATES, params=params)
+    _, found = index.dense.search(vector[None, :], n, params=params)
     return found[0][found[0] >= 0]
 
 
-def blended_similarity(index: LoadedIndex, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def blended_similarity(index: LoadedIndex, vector: np.ndarray, rows: np.ndarray, config: SearchConfig = SEARCH) -> np.ndarray:
     every_row = len(rows) == len(index.chunks)
     # Scoring every row reads the (memory-mapped) vectors in place; gathering rows first would copy them.
     chunk = index.vectors @ vector if every_row else index.vectors[rows] @ vector
@@ -143,20 +135,18 @@ def blended_similarity(index: LoadedIndex, vector: np.ndarray, rows: np.ndarray)
         # the sentence rows of every chosen chunk, without a Python loop: first + 0, 1, … count-1
         picked = np.repeat(firsts - offsets, lengths) + np.arange(lengths.sum())
         best[has] = np.maximum.reduceat(index.sentence_vectors[picked] @ vector, offsets)
-    return (1 - SENTENCE_WEIGHT) * chunk + SENTENCE_WEIGHT * best
+    return (1 - config.sentence_weight) * chunk + config.sentence_weight * best
 
 
-FEEDBACK_PASSAGES = 3  # pseudo-relevance feedback: the query vector moves toward its 3 best passages...
-FEEDBACK_WEIGHT = 0.5  # ...by half their mean vector (docs/retrieval.md: dev English hit@5 0.94 → 1.0)
-
-
-def feedback_vector(index: LoadedIndex, vector: np.ndarray, scores: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+def feedback_vector(
+    index: LoadedIndex, vector: np.ndarray, scores: np.ndarray, mask: np.ndarray | None, config: SearchConfig = SEARCH
+) -> np.ndarray:
     """Rocchio feedback in embedding space: an English or colloquial question lands near the plan's own
     wording once it is averaged with the passages it already matches best, which lifts their neighbours."""
-    top = top_rows(scores, mask, FEEDBACK_PASSAGES)
+    top = top_rows(scores, mask, config.feedback_passages)
     if not top:
         return vector
-    moved = vector + FEEDBACK_WEIGHT * index.vectors[top].mean(axis=0)
+    moved = vector + config.feedback_weight * index.vectors[top].mean(axis=0)
     return moved / np.linalg.norm(moved)
 
 
@@ -169,23 +159,22 @@ def top_rows(scores: np.ndarray, mask: np.ndarray | None, n: int, positive_only:
     return [int(r) for r in rows[keep]]
 
 
-KEYWORD_MIN_SHARE = 0.5  # in hybrid fusion BM25 votes only for passages scoring ≥ half its best (docs/retrieval.md)
-
-
-def keyword_rows(scores: np.ndarray, mask: np.ndarray | None, n: int) -> list[int]:
+def keyword_rows(scores: np.ndarray, mask: np.ndarray | None, n: int, min_share: float = SEARCH.keyword_min_share) -> list[int]:
     """BM25's candidates for fusion: those whose keyword score is at least half the best one's. A passage
     that shares only an incidental word with a colloquial question (学校, 会, 上) is no keyword evidence,
     and in rank fusion even a weak BM25 rank would outvote a passage only the dense side found."""
     rows = top_rows(scores, mask, n, positive_only=True)
-    return [r for r in rows if scores[r] >= KEYWORD_MIN_SHARE * scores[rows[0]]] if rows else rows
+    return [r for r in rows if scores[r] >= min_share * scores[rows[0]]] if rows else rows
 
 
-def arrange_by_year(index: LoadedIndex, named: set[int], ranked: list[tuple[int, float]], k: int, filtered: bool) -> list[tuple[int, float]]:
+def arrange_by_year(
+    index: LoadedIndex, named: set[int], ranked: list[tuple[int, float]], k: int, filtered: bool, max_share: float
+) -> list[tuple[int, float]]:
     """A question naming an indexed year prefers that year; otherwise no single year fills the top k."""
     row_years = index.row_years
     if filtered:
         return ranked[:k]
-    return prefer_years(ranked, row_years, named, k) if named else diversify_years(ranked, row_years, k)
+    return prefer_years(ranked, row_years, named, k) if named else diversify_years(ranked, row_years, k, max_share)
 
 
 def search(
@@ -196,6 +185,7 @@ def search(
     mode: str = "hybrid",
     years: set[int] | None = None,
     doc_ids: set[str] | None = None,
+    config: SearchConfig = SEARCH,
 ) -> list[Hit]:
     query = query.strip()
     if not query:
@@ -208,36 +198,37 @@ def search(
     # A named year becomes a preference; left in the query, "2019年" would match every preamble that says 2019年
     named = set() if years else query_years(query, index.years)
     query = without_years(query) if named else query
-    n_candidates = max(k * CANDIDATES_PER_HIT, 50)
+    n_candidates = max(k * config.candidates_per_hit, config.min_candidates)
     asked = query
     # 私立 → + 民办: readers' words, the documents' words (index/query_terms.txt); for an English question
     # the Chinese words of its glossary terms: kindergartens → + 幼儿园 (index/english_terms.txt)
     query = expand_query(query)
     sparse = bm25_scores(index, query) if mode in ("bm25", "hybrid") else None
-    keywords = keyword_rows(sparse, mask, n_candidates) if mode == "hybrid" else []
+    keywords = keyword_rows(sparse, mask, n_candidates, config.keyword_min_share) if mode == "hybrid" else []
     vector = ranking = None
     if mode in ("dense", "hybrid"):
         vector = embedder.encode_queries([query])[0]
-        as_asked = dense_scores(index, vector, mask, also=keywords)
+        as_asked = dense_scores(index, vector, mask, also=keywords, config=config)
         # what ranks passages: the query moved toward its best passages (pseudo-relevance feedback)
-        ranking = dense_scores(index, feedback_vector(index, vector, as_asked, mask), mask, also=keywords)
-    n_pool = k * YEAR_POOL_FACTOR  # room for year preference/diversity to reorder (index/years.py)
+        ranking = dense_scores(index, feedback_vector(index, vector, as_asked, mask, config), mask, also=keywords, config=config)
+    n_pool = k * config.year_pool_factor  # room for year preference/diversity to reorder (index/years.py)
     if mode == "bm25":
         ranked = [(row, float(sparse[row])) for row in top_rows(sparse, mask, n_pool, positive_only=True)]
     elif mode == "dense":
         ranked = [(row, float(ranking[row])) for row in top_rows(ranking, mask, n_pool)]
     else:
-        w_dense, w_bm25 = fusion_weights(asked)
+        w_dense, w_bm25 = fusion_weights(asked, config)
         fused = fuse_rrf(
             [top_rows(ranking, mask, n_candidates), keywords],
             [w_dense, w_bm25],
+            k=config.rrf_k,
         )
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:n_pool]
-    ranked = arrange_by_year(index, named, ranked, k, filtered=bool(years))
+    ranked = arrange_by_year(index, named, ranked, k, filtered=bool(years), max_share=config.year_max_share)
     # the similarity shown and judged is the question's as asked (not the feedback query's), computed
     # for the hits themselves: a large index scored only its HNSW candidates
     rows = np.array([row for row, _ in ranked], dtype=np.int64)
-    similarity = dict(zip(rows.tolist(), blended_similarity(index, vector, rows).tolist())) if vector is not None else {}
+    similarity = dict(zip(rows.tolist(), blended_similarity(index, vector, rows, config).tolist())) if vector is not None else {}
     terms = set(tokenize(query))
     hits = []
     for rank, (row, score) in enumerate(ranked, start=1):

@@ -23,22 +23,14 @@ from typing import Callable
 
 import numpy as np
 
-from ingest.chunk import ChunkConfig
-from ingest.errors import ZhengceError
-from ingest.records import Chunk, Document, DocumentMeta
-from index.embed import EMBED_TEXT_VERSION, Embedder, embedding_text, sentences, text_hash
-from index.tokenize import tokenize, tokenizer_id
+from zhengce.errors import ZhengceError
+from zhengce.settings import ChunkConfig, DenseIndexConfig
+from zhengce.ingest.records import Chunk, Document, DocumentMeta
+from zhengce.index.embed import EMBED_TEXT_VERSION, Embedder, embedding_text, sentences, text_hash
+from zhengce.index.tokenize import tokenize, tokenizer_id
 
 SCHEMA_VERSION = 1
 CURRENT = "CURRENT"
-KEEP_GENERATIONS = 2
-# Exact search up to this many chunks, HNSW above. Exact scoring (every chunk and every sentence) costs
-# ~0.6 ms per 1,000 chunks on 2 cores (10k chunks: hybrid p50 22 ms, of which ~16 ms is the query
-# encoding), while HNSW candidates + sentence re-scoring stay ~5 ms at 100k (zhengce bench, README).
-EXACT_SEARCH_MAX_CHUNKS = 20_000
-HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 64
 
 
 class IndexMissing(ZhengceError):
@@ -292,6 +284,7 @@ def build_index(
     embedder: Embedder,
     chunk_config: ChunkConfig,
     progress: Callable[[int], None] | None = None,
+    dense_config: DenseIndexConfig = DenseIndexConfig(),
 ) -> BuildReport:
     """Write a new generation next to the live one and switch to it only when it is complete."""
     import bm25s
@@ -313,7 +306,7 @@ def build_index(
     np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
     np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
     np.save(tmp / "sentence_owner.npy", sentence_owner, allow_pickle=False)
-    dense = make_dense_index(vectors)
+    dense = make_dense_index(vectors, dense_config)
     faiss.write_index(dense, str(tmp / "dense.faiss"))
     bm25 = bm25s.BM25()
     bm25.index([tokenize(f"{c.section} {c.text}") or ["∅"] for c in chunks], show_progress=False)
@@ -326,7 +319,7 @@ def build_index(
         "model": {"id": embedder.model_id, "dimension": embedder.dimension, "embed_text": EMBED_TEXT_VERSION},
         "chunker": chunk_config.to_json(),
         "keyword": {"tokenizer": tokenizer_id(), "bm25": "bm25s default (lucene, k1=1.5, b=0.75)"},
-        "dense": dense_description(dense),
+        "dense": dense_description(dense, dense_config),
         "chunk_count": len(chunks),
         "documents": [{"doc_id": d.meta.doc_id, "file": d.meta.file, "sha256": d.sha256} for d in documents],
         "files": files,
@@ -335,33 +328,33 @@ def build_index(
     fsync_tree(tmp)
     os.replace(tmp, index_dir / name)
     switch_current(index_dir, name)
-    prune_generations(index_dir)
+    prune_generations(index_dir, dense_config.keep_generations)
     return BuildReport(name, len(documents), len(chunks), embedded, len(chunks) - embedded, time.perf_counter() - started)
 
 
-def make_dense_index(vectors: np.ndarray):
+def make_dense_index(vectors: np.ndarray, config: DenseIndexConfig = DenseIndexConfig()):
     """Exact inner product for small corpora; HNSW when exact search gets too slow (by chunk count)."""
     import faiss
 
     dimension = vectors.shape[1]
-    if len(vectors) <= EXACT_SEARCH_MAX_CHUNKS:
+    if len(vectors) <= config.exact_search_max_chunks:
         index = faiss.IndexFlatIP(dimension)
     else:
-        index = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
+        index = faiss.IndexHNSWFlat(dimension, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = config.hnsw_ef_construction
+        index.hnsw.efSearch = config.hnsw_ef_search
     index.add(vectors)
     return index
 
 
-def dense_description(index) -> dict:
+def dense_description(index, config: DenseIndexConfig) -> dict:
     exact = type(index).__name__ == "IndexFlatIP"
     return {
         "faiss": type(index).__name__,
         "exact": exact,
         "metric": "inner product over L2-normalised vectors",
-        "params": {} if exact else {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH},
-        "exact_search_max_chunks": EXACT_SEARCH_MAX_CHUNKS,
+        "params": {} if exact else {"M": config.hnsw_m, "efConstruction": config.hnsw_ef_construction, "efSearch": config.hnsw_ef_search},
+        "exact_search_max_chunks": config.exact_search_max_chunks,
     }
 
 
@@ -416,10 +409,10 @@ def switch_current(index_dir: Path, name: str) -> None:
         os.close(fd)
 
 
-def prune_generations(index_dir: Path) -> None:
+def prune_generations(index_dir: Path, keep: int) -> None:
     live = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
     names = [n for n in generation_names(index_dir) if n != live]
-    for name in names[: max(0, len(names) - (KEEP_GENERATIONS - 1))]:
+    for name in names[: max(0, len(names) - (keep - 1))]:
         shutil.rmtree(index_dir / name, ignore_errors=True)
 
 

@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from ingest.clean import normalize_for_index
+from zhengce.ingest.clean import normalize_for_index
 
 POLICY_TERMS = Path(__file__).with_name("policy_terms.txt")
 STOPWORDS = set(

@@ -9,9 +9,10 @@ import math
 import re
 from collections import Counter
 
+from zhengce.settings import SearchConfig
+
 # "2019年", "2019 年", "2019年度"; a bare 2019 counts too when no digit touches it ("2019智慧教室")
 QUERY_YEAR_RE = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.%％])")
-MAX_SHARE = 0.6  # when no year is named, one year gets at most ceil(0.6·k) of the top k (k=5 → 3)
 
 
 def query_years(query: str, known_years: set[int] | list[int]) -> set[int]:
@@ -26,7 +27,9 @@ def prefer_years(ranked: list[tuple[int, float]], row_years: list[int | None], y
     return (named + other)[:k]
 
 
-def diversify_years(ranked: list[tuple[int, float]], row_years: list[int | None], k: int) -> list[tuple[int, float]]:
+def diversify_years(
+    ranked: list[tuple[int, float]], row_years: list[int | None], k: int, max_share: float = SearchConfig.year_max_share
+) -> list[tuple[int, float]]:
     """Take the ranking in order but cap each year's share of the top k; passages over the cap wait.
 
     A year's passages are only pushed down, never dropped: when the other years have nothing left
@@ -34,7 +37,7 @@ def diversify_years(ranked: list[tuple[int, float]], row_years: list[int | None]
     """
     if len({row_years[row] for row, _ in ranked}) < 2:
         return ranked[:k]
-    cap = max(1, math.ceil(MAX_SHARE * k))
+    cap = max(1, math.ceil(max_share * k))
     taken: list[tuple[int, float]] = []
     waiting: list[tuple[int, float]] = []
     per_year: Counter = Counter()

@@ -6,8 +6,8 @@ import tomllib
 from dataclasses import fields
 from pathlib import Path
 
-from ingest.errors import ZhengceError
-from ingest.records import DocumentMeta
+from zhengce.errors import ZhengceError
+from zhengce.ingest.records import DocumentMeta
 
 CATALOG_NAME = "catalog.toml"
 CATALOG_KEYS = {f.name for f in fields(DocumentMeta)} - {"doc_id"}

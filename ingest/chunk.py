@@ -2,25 +2,15 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingest.records import SECTION_SEPARATOR, Chunk, Document, Section
+from zhengce.settings import ChunkConfig
+from zhengce.ingest.records import SECTION_SEPARATOR, Chunk, Document, Section
 
 # Chinese sentence ends first, then clause breaks; LangChain's defaults ("\n\n", "\n", " ", "") would
 # cut Chinese text mid-sentence because it has no spaces.
 CHINESE_SEPARATORS = ["\n\n", "\n", "。", "！", "？", "；", "，", "、", ""]
-
-
-@dataclass(frozen=True)
-class ChunkConfig:
-    chunk_size: int = 300  # characters; the evaluation measures which size retrieves best
-    chunk_overlap: int = 0
-    min_chars: int = 30  # a piece shorter than this is merged into its neighbour
-
-    def to_json(self) -> dict:
-        return asdict(self)
 
 
 def make_splitter(config: ChunkConfig) -> RecursiveCharacterTextSplitter:

@@ -13,7 +13,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ingest.errors import ZhengceError
+from zhengce.errors import ZhengceError
 
 # A .docx is a zip: python-docx loads every part into memory, so the sizes the zip declares are
 # checked before anything is decompressed. Python's zipfile never inflates a member beyond its

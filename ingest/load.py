@@ -4,7 +4,7 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
-from ingest.formats import LoadError, read_docx, read_html, read_legacy_word, read_pdf, sniff_legacy_word
+from zhengce.ingest.formats import LoadError, read_docx, read_html, read_legacy_word, read_pdf, sniff_legacy_word
 
 TEXT_SUFFIXES = {".txt", ".md"}
 HTML_SUFFIXES = {".html", ".htm"}

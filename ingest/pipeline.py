@@ -5,12 +5,13 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.catalog import make_meta, read_catalog, split_front_matter
-from ingest.chunk import ChunkConfig, chunk_document
-from ingest.clean import clean_text
-from ingest.load import SUPPORTED_SUFFIXES, LoadError, read_document_text
-from ingest.records import Chunk, Document
-from ingest.structure import parse_sections, render_sections
+from zhengce.ingest.catalog import make_meta, read_catalog, split_front_matter
+from zhengce.ingest.chunk import chunk_document
+from zhengce.settings import ChunkConfig
+from zhengce.ingest.clean import clean_text
+from zhengce.ingest.load import SUPPORTED_SUFFIXES, LoadError, read_document_text
+from zhengce.ingest.records import Chunk, Document
+from zhengce.ingest.structure import parse_sections, render_sections
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Small frozen records that flow from ingest to index: Document, Section, Chunk."""
+"""Small frozen records that flow from zhengce.ingest to index: Document, Section, Chunk."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

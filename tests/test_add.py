@@ -1,8 +1,8 @@
 """zhengce add: files are read first, copied only when good, catalogued (comments kept) and indexed."""
 import tomllib
 
-from app.cli import main
-from index.store import current_generation, load_index
+from zhengce.cli import main
+from zhengce.index.store import current_generation, load_index
 from plans import PLAN_2019, PLAN_2020, write_docx, write_pdf
 
 

@@ -3,12 +3,12 @@ import re
 
 import pytest
 
-from app.answer import (
+from zhengce.answer import (
     HEDGE_NOTICE, MAX_QUESTION_CHARS, NO_ANSWER_TEXT, UNCITED_MARK, answer_question, check_generated, score_sentences,
     search_query_for,
 )
-from index.embed import sentences
-from ingest.errors import ZhengceError
+from zhengce.index.embed import sentences
+from zhengce.errors import ZhengceError
 
 POINTS_SECTION = "四、强化统筹推动，促进各类教育协调发展 > 2.义务教育优质均衡"
 
@@ -88,7 +88,7 @@ def test_sentences_split_at_chinese_ends():
 
 def test_sentence_scores_prefer_the_sentence_with_the_keywords(fake_index):
     index, embedder, _ = fake_index
-    from index.search import search
+    from zhengce.index.search import search
 
     hits = search(index, embedder, "积分入学", k=3)
     best = score_sentences(index, embedder, "积分入学", hits)[0]
@@ -97,7 +97,7 @@ def test_sentence_scores_prefer_the_sentence_with_the_keywords(fake_index):
 
 def test_generated_markers_are_checked(fake_index):
     index, embedder, _ = fake_index
-    from index.search import search
+    from zhengce.index.search import search
 
     hits = search(index, embedder, "积分入学政策", k=3)
     scored = score_sentences(index, embedder, "积分入学政策", hits)
@@ -141,14 +141,14 @@ def test_a_follow_up_is_answered_about_its_own_subject(real_model_index):
 
 
 def test_a_hedged_verdict_puts_a_caution_before_the_answer(fake_index, monkeypatch):
-    import app.answer
-    from app.web import reply_markdown
-    from index.answerable import Verdict
+    import zhengce.answer
+    from zhengce.app.web import reply_markdown
+    from zhengce.index.answerable import Verdict
 
     index, embedder, _ = fake_index
     sure = answer_question(index, embedder, "积分入学政策")
     assert not sure.hedged and HEDGE_NOTICE not in sure.notices
-    monkeypatch.setattr(app.answer, "verdict_for", lambda *args: Verdict(True, 0.7, "文件中可能有相关内容（把握不大）", hedged=True))
+    monkeypatch.setattr(zhengce.answer, "verdict_for", lambda *args: Verdict(True, 0.7, "文件中可能有相关内容（把握不大）", hedged=True))
     hedged = answer_question(index, embedder, "积分入学政策")
     assert hedged.answerable and hedged.hedged and hedged.notices[0] == HEDGE_NOTICE
     assert hedged.to_json()["hedged"] is True

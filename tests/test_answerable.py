@@ -1,9 +1,11 @@
 """The no-answer verdict: its signals pinned by hand (arithmetic in comments), and checked with the real model."""
 import pytest
 
-from index.answerable import BM25_CAP, CALIBRATED, COVERAGE_ONLY_MIN, content_coverage, judge
-from index.default_model import DEFAULT_MODEL_ID
-from index.search import Hit
+from zhengce.index.answerable import CALIBRATED, JUDGE, content_coverage, judge
+
+BM25_CAP = JUDGE.bm25_cap
+from zhengce.index.default_model import DEFAULT_MODEL_ID
+from zhengce.index.search import Hit
 
 PASSAGE = "推广以社保为主要依据的来晋务工人员子女入学政策，完善“积分入学”和“电脑派位”制度。"
 MODEL = DEFAULT_MODEL_ID
@@ -59,7 +61,7 @@ def test_uncalibrated_models_and_keyword_only_search_use_coverage():
     assert judge("积分入学政策", [hit(1, 0.1, 3.0, PASSAGE)], "fake:hash-384").answerable
     assert not judge("房价调控政策", [hit(1, 0.99, 3.0, PASSAGE)], "fake:hash-384").answerable  # 2/6 < 0.5
     assert judge("积分入学", [hit(1, None, 3.0, PASSAGE)], MODEL).answerable
-    assert COVERAGE_ONLY_MIN == 0.5
+    assert JUDGE.coverage_only_min == 0.5
     assert not judge("食品安全检查", [], MODEL).answerable
 
 
@@ -78,7 +80,7 @@ def test_answers_just_above_the_threshold_are_hedged():
 def test_a_concept_no_document_mentions_makes_the_question_unanswerable():
     from types import SimpleNamespace
 
-    from index.answerable import MISSING_CONCEPT_OVERRIDE, missing_concepts
+    from zhengce.index.answerable import missing_concepts
 
     plan = SimpleNamespace(plain_text="完成10个足球场的建设。实施新扩建项目。推广积分入学。逐步消除大班额。")
     missing = missing_concepts("校车安全管理有什么规定", plan)
@@ -91,7 +93,7 @@ def test_a_concept_no_document_mentions_makes_the_question_unanswerable():
     assert not verdict.answerable and "“校车”" in verdict.reason
     # an almost certain match is only hedged (the question may be half answered)
     certain = judge("积分入学和校车", [hit(1, LIMITS.threshold + 0.08, BM25_CAP, PASSAGE)], MODEL, ["校车"])
-    assert certain.confidence >= MISSING_CONCEPT_OVERRIDE and certain.answerable and certain.hedged and "“校车”" in certain.reason
+    assert certain.confidence >= JUDGE.missing_concept_override and certain.answerable and certain.hedged and "“校车”" in certain.reason
     # a question unanswerable anyway keeps its verdict; its reason now says what is missing
     anyway, plain = judge("校车", [hit(1, 0.5, 0.0)], MODEL, ["校车"]), judge("校车", [hit(1, 0.5, 0.0)], MODEL)
     assert (anyway.answerable, anyway.confidence) == (plain.answerable, plain.confidence) == (False, plain.confidence)
@@ -105,11 +107,11 @@ def test_plain_text_keeps_headings_and_drops_brackets(fake_index):
 
 
 def test_a_name_is_mentioned_when_its_words_stand_close_together():
-    from index.answerable import MENTION_WINDOW, mentioned
+    from zhengce.index.answerable import mentioned
 
     plan = "积极引进国际双语和高端民办幼儿园，满足社会需求。" + "甲" * 50 + "加强校园安全管理。"
     assert mentioned("民办幼儿园", plan)  # verbatim
     assert mentioned("双语幼儿园", plan)  # 国际双语和高端民办幼儿园: both words within a clause
     assert not mentioned("校车安全", plan)  # 校车 is never written
-    far = "双语" + "乙" * (MENTION_WINDOW + 5) + "幼儿园"
+    far = "双语" + "乙" * (JUDGE.mention_window + 5) + "幼儿园"
     assert not mentioned("双语幼儿园", far)  # both words, but nowhere near each other

@@ -1,18 +1,12 @@
 """The benchmark's building blocks (the numbers themselves come from `zhengce bench`, not from tests)."""
 import numpy as np
 
-from eval.bench import BenchResult, build_synthetic_index, percentile, sentence_pool, synthetic_corpus, to_markdown, time_queries
-from index.embed import HashEmbedder, sentences
-from index.search import search
-from index.store import load_index
-from ingest.pipeline import chunk_corpus
-
-
-def test_percentile_by_hand():
-    values = [10, 20, 30, 40, 50]
-    assert percentile(values, 50) == 30  # index round(0.5·4) = 2
-    assert percentile(values, 95) == 50  # index round(0.95·4) = 4
-    assert percentile([7], 95) == 7
+from zhengce.eval.bench import BenchResult, build_synthetic_index, sentence_pool, synthetic_corpus, to_markdown, time_queries
+from fakes import HashEmbedder
+from zhengce.index.embed import sentences
+from zhengce.index.search import search
+from zhengce.index.store import load_index
+from zhengce.ingest.pipeline import chunk_corpus
 
 
 def test_synthetic_corpus_recombines_real_sentences_deterministically(document_2018):

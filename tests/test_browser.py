@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.web import start
+from zhengce.app.web import start
 
 from conftest import REPO
 from webkit import CHROMIUM, CHROMIUM_ARGS, free_port
@@ -18,9 +18,8 @@ ANSWER_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
-def app_url(real_model_index):
-    index, embedder, _ = real_model_index
-    demo = start(index, embedder, "127.0.0.1", free_port())
+def app_url(real_model_library):
+    demo = start(real_model_library, "127.0.0.1", free_port())
     yield demo.local_url
     demo.close()
 

@@ -1,7 +1,7 @@
 import pytest
 
-from ingest.catalog import CatalogError, read_catalog
-from ingest.pipeline import ingest_corpus
+from zhengce.ingest.catalog import CatalogError, read_catalog
+from zhengce.ingest.pipeline import ingest_corpus
 
 
 def test_catalog_metadata_for_the_2018_plan(document_2018):

@@ -1,5 +1,6 @@
-from ingest.chunk import ChunkConfig, chunk_document
-from ingest.records import SECTION_SEPARATOR
+from zhengce.ingest.chunk import chunk_document
+from zhengce.settings import ChunkConfig
+from zhengce.ingest.records import SECTION_SEPARATOR
 
 
 def section_texts(document):

@@ -1,6 +1,6 @@
 import re
 
-from ingest.clean import clean_text, join_scrape_segments, remove_page_numbers, remove_spaces_in_chinese
+from zhengce.ingest.clean import clean_text, join_scrape_segments, remove_page_numbers, remove_spaces_in_chinese
 
 BOILERPLATE = [
     "上传人", "文档编号", "上传时间", "下载 相关 举报", "下载相关举报", "_第1页", "第1页 / 共16页", "共16页", "点击查看更多",

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from app.cli import main
+from zhengce.cli import main
 
 HIT_KEYS = {"rank", "score", "chunk_id", "doc_id", "title", "year", "section", "text"}
 
@@ -74,7 +74,7 @@ def test_chunks_and_info(indexed, capsys):
     [
         (["search", ""], "empty query"),
         (["search", "积分入学", "--year", "2017"], "no documents from 2017"),
-        (["search", "积分入学", "--k", "0"], "--k must be"),
+        (["search", "积分入学", "--k", "0"], "k (the number of passages) must be a whole number from 1 to 100"),
         (["chunks", "--doc", "nope"], "no document 'nope'"),
     ],
 )
@@ -84,8 +84,8 @@ def test_bad_input_gets_one_line(indexed, capsys, argv, message):
 
 
 def test_no_index_and_corrupt_index(tmp_path, corpus_copy, capsys):
-    code, _, err = run(capsys, "search", "积分入学", "--index-dir", str(tmp_path / "none"))
-    assert code == 1 and "no index" in err and "zhengce index" in err
+    code, _, err = run(capsys, "search", "积分入学", "--index-dir", str(tmp_path / "none"), "--corpus", str(tmp_path / "no-corpus"))
+    assert code == 1 and "no index" in err and "--corpus" in err and len(err.strip().splitlines()) == 1
     index_dir = tmp_path / "idx"
     main(["index", "--corpus", str(corpus_copy), "--index-dir", str(index_dir), "--quiet"])
     generation = index_dir / (index_dir / "CURRENT").read_text().strip()
@@ -110,7 +110,7 @@ def test_missing_corpus_folder(tmp_path, capsys):
 
 def test_console_script_errors_without_traceback(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "search", "积分入学", "--index-dir", str(tmp_path / "none")],
+        [sys.executable, "-m", "zhengce", "search", "积分入学", "--index-dir", str(tmp_path / "none"), "--corpus", str(tmp_path / "no-corpus")],
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 1

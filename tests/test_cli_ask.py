@@ -1,7 +1,7 @@
 """zhengce ask: one question, --json, --batch (model loaded once), errors."""
 import json
 
-from app.cli import main
+from zhengce.cli import main
 
 
 def test_ask_prints_the_answer_and_its_sources(fake_index, capsys):

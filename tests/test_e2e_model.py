@@ -3,12 +3,12 @@ import json
 
 import pytest
 
-from app.cli import main
-from app.core import index_corpus
-from index.default_model import DEFAULT_MODEL_ID
-from index.embed import load_embedder
-from index.search import search
-from index.store import load_index
+from zhengce.cli import main
+from zhengce.library import index_corpus
+from zhengce.index.default_model import DEFAULT_MODEL_ID
+from zhengce.index.embed import load_embedder
+from zhengce.index.search import search
+from zhengce.index.store import load_index
 
 from conftest import CORPUS
 

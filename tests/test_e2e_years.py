@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from app.cli import main
-from app.core import open_index
-from index.default_model import DEFAULT_MODEL_ID
-from index.search import search
+from zhengce.cli import main
+from zhengce.library import open_index
+from zhengce.index.default_model import DEFAULT_MODEL_ID
+from zhengce.index.search import search
 from plans import PLAN_2019, PLAN_2020, TABLE_2019, write_docx, write_pdf
 
 pytestmark = pytest.mark.model

@@ -4,14 +4,14 @@ from collections import Counter
 
 import pytest
 
-from app.cli import main
-from eval.report import latest_report
-from eval.testset import BLIND_TESTSET, DEFAULT_TESTSET, load_testset, missing_gold
-from ingest.errors import ZhengceError
+from zhengce.cli import main
+from zhengce.paths import latest_eval_report as latest_report
+from zhengce.eval.testset import BLIND_TESTSET, DEFAULT_TESTSET, load_testset, missing_gold
+from zhengce.errors import ZhengceError
 
 
 def test_every_gold_substring_is_in_the_cleaned_corpus(corpus_copy):
-    from ingest.pipeline import ingest_corpus
+    from zhengce.ingest.pipeline import ingest_corpus
 
     documents, _ = ingest_corpus(corpus_copy)
     assert missing_gold(load_testset(), [d.text for d in documents]) == []

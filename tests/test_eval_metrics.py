@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from eval import metrics
+from zhengce.eval import metrics
 
 
 def cov(*sets):

@@ -2,9 +2,9 @@
 Floors sit a little under the measured values (docs/retrieval.md) so noise does not trip them."""
 import pytest
 
-from app.paths import REPO_ROOT
-from eval.run import run_eval
-from eval.testset import DEFAULT_TESTSET
+from zhengce.paths import REPO_ROOT
+from zhengce.eval.run import run_eval
+from zhengce.eval.testset import DEFAULT_TESTSET
 
 
 @pytest.mark.model

@@ -3,8 +3,8 @@ import shutil
 
 import pytest
 
-from ingest.load import LoadError, read_document_text
-from ingest.pipeline import ingest_corpus, ingest_file
+from zhengce.ingest.load import LoadError, read_document_text
+from zhengce.ingest.pipeline import ingest_corpus, ingest_file
 from plans import (
     PLAN_2019, PLAN_2020, TABLE_2019, write_docx, write_html, write_pdf, write_scanned_pdf, write_text,
     write_zip_bomb_docx,

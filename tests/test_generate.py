@@ -1,9 +1,9 @@
 """Generative answers against a fake OpenAI-compatible server on loopback."""
 import pytest
 
-from app.answer import UNCITED_MARK, answer_question
-from app.generate import generator_from_env, llm_config_from_env
-from ingest.errors import ZhengceError
+from zhengce.answer import UNCITED_MARK, answer_question
+from zhengce.generate import generator_from_env, llm_config_from_env
+from zhengce.errors import ZhengceError
 
 from webkit import FakeOpenAI
 
@@ -67,7 +67,7 @@ def test_an_unreachable_endpoint_falls_back(fake_index, monkeypatch):
 def test_cli_ask_uses_the_configured_endpoint(fake_index, monkeypatch, capsys):
     import json
 
-    from app.cli import main
+    from zhengce.cli import main
 
     _, _, index_dir = fake_index
     with FakeOpenAI("实行积分入学制度。[1]") as server:

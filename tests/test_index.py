@@ -4,16 +4,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.chunk import ChunkConfig
-from ingest.pipeline import chunk_corpus, ingest_corpus
-from index.embed import HashEmbedder
-from index.search import fuse_rrf, fusion_weights, search
-from index.store import IndexCorrupt, IndexMismatch, IndexMissing, build_index, current_generation, load_index
+from zhengce.settings import ChunkConfig, DenseIndexConfig
+from zhengce.ingest.pipeline import chunk_corpus, ingest_corpus
+from fakes import HashEmbedder
+from zhengce.index.search import fuse_rrf, fusion_weights, search
+from zhengce.index.store import IndexCorrupt, IndexMismatch, IndexMissing, build_index, current_generation, load_index
 
 
-def build(corpus: Path, index_dir: Path, embedder=None, config=ChunkConfig()):
+def build(corpus: Path, index_dir: Path, embedder=None, config=ChunkConfig(), dense_config=DenseIndexConfig()):
     documents, _ = ingest_corpus(corpus)
-    return build_index(index_dir, documents, chunk_corpus(documents, config), embedder or HashEmbedder(), config)
+    return build_index(index_dir, documents, chunk_corpus(documents, config), embedder or HashEmbedder(), config, dense_config=dense_config)
 
 
 def test_round_trip_keeps_chunks_vectors_and_manifest(corpus_copy, tmp_path):
@@ -146,12 +146,9 @@ def test_hits_mark_whole_query_words(corpus_copy, tmp_path):
     assert hit.matched[0] == "积分入学" and "政策" in hit.matched
 
 
-def test_large_indexes_use_hnsw_and_search_the_same(corpus_copy, tmp_path, monkeypatch):
-    import index.store as store
-
+def test_large_indexes_use_hnsw_and_search_the_same(corpus_copy, tmp_path):
     build(corpus_copy, tmp_path / "exact")
-    monkeypatch.setattr(store, "EXACT_SEARCH_MAX_CHUNKS", 10)  # pretend 34 chunks is "large"
-    build(corpus_copy, tmp_path / "ann")
+    build(corpus_copy, tmp_path / "ann", dense_config=DenseIndexConfig(exact_search_max_chunks=10))  # pretend 34 chunks is "large"
     exact, ann = load_index(tmp_path / "exact"), load_index(tmp_path / "ann")
     assert exact.exact and exact.manifest["dense"]["faiss"] == "IndexFlatIP"
     assert not ann.exact and ann.manifest["dense"]["faiss"] == "IndexHNSWFlat" and ann.manifest["dense"]["params"]["M"] == 32
@@ -166,8 +163,8 @@ def test_large_indexes_use_hnsw_and_search_the_same(corpus_copy, tmp_path, monke
 
 
 def test_an_index_from_an_older_zhengce_is_refused_and_rebuilt_by_the_main_job(corpus_copy, tmp_path, capsys):
-    from app.core import ensure_index
-    from index.store import IndexOutdated
+    from zhengce.library import ensure_index
+    from zhengce.index.store import IndexOutdated
 
     index_dir = tmp_path / "idx"
     build(corpus_copy, index_dir)
@@ -186,9 +183,10 @@ def test_an_index_from_an_older_zhengce_is_refused_and_rebuilt_by_the_main_job(c
 def test_keyword_votes_only_for_passages_with_half_the_best_keyword_score():
     import numpy as np
 
-    from index.search import KEYWORD_MIN_SHARE, keyword_rows
+    from zhengce.index.search import keyword_rows
+    from zhengce.settings import SearchConfig
 
-    assert KEYWORD_MIN_SHARE == 0.5
+    assert SearchConfig().keyword_min_share == 0.5
     scores = np.array([4.0, 1.9, 0.0, 2.0, 3.1], dtype=np.float32)
     # best 4.0 → floor 2.0: rows 0, 4, 3 vote (2.0 counts, 1.9 does not); a zero score never votes
     assert keyword_rows(scores, None, 10) == [0, 4, 3]

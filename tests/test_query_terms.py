@@ -1,7 +1,7 @@
 import pytest
 
-from index.query_terms import english_terms, english_words, expand_query, load_english_terms, load_query_terms
-from ingest.errors import ZhengceError
+from zhengce.index.query_terms import english_terms, english_words, expand_query, load_english_terms, load_query_terms
+from zhengce.errors import ZhengceError
 
 
 def test_expansion_appends_official_words_once():
@@ -75,7 +75,7 @@ def test_everyday_map_is_merged_with_the_register_pairs(tmp_path):
 
 
 def test_named_concepts_are_the_word_lists_terms_longest_first(monkeypatch):
-    import index.query_terms as query_terms
+    import zhengce.index.query_terms as query_terms
 
     monkeypatch.setattr(query_terms, "load_query_terms", lambda: {"近视": ("近视防控",), "学位不够": ("学位紧张", "新增学位")})
     monkeypatch.setattr(query_terms, "load_concepts", lambda: [{"双减", "双减政策"}])
@@ -96,7 +96,7 @@ BROAD = {"学校", "教师", "教育", "学生", "管理", "工作", "建设", "
 
 
 def test_shipped_concepts_are_specific_and_each_name_is_listed_once():
-    from index.query_terms import concept_forms, load_concepts
+    from zhengce.index.query_terms import concept_forms, load_concepts
 
     groups = load_concepts()
     names = [name for group in groups for name in group]

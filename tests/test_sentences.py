@@ -4,8 +4,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from index.embed import sentences
-from index.search import dense_scores
+from zhengce.index.embed import sentences
+from zhengce.index.search import dense_scores
 
 
 def test_sentences_split_at_chinese_sentence_ends_and_drop_fragments():
@@ -14,8 +14,8 @@ def test_sentences_split_at_chinese_sentence_ends_and_drop_fragments():
 
 
 def make_index(vectors, sentence_vectors=None, owner=None):
-    from index.store import LoadedIndex
-    from ingest.records import Chunk
+    from zhengce.index.store import LoadedIndex
+    from zhengce.ingest.records import Chunk
 
     chunks = [Chunk(f"c{i}", "d", "t", 2018, "s", "text", i) for i in range(len(vectors))]
     return LoadedIndex(
@@ -48,9 +48,10 @@ def test_chunk_without_sentences_keeps_its_own_score():
 
 
 def test_feedback_moves_the_query_toward_its_best_passages():
-    from index.search import FEEDBACK_PASSAGES, FEEDBACK_WEIGHT, feedback_vector
+    from zhengce.index.search import feedback_vector
+    from zhengce.settings import SearchConfig
 
-    assert (FEEDBACK_PASSAGES, FEEDBACK_WEIGHT) == (3, 0.5)
+    assert (SearchConfig().feedback_passages, SearchConfig().feedback_weight) == (3, 0.5)
     vectors = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8], [-1.0, 0.0]], dtype=np.float32)
     index = SimpleNamespace(vectors=vectors)
     query = np.array([1.0, 0.0], dtype=np.float32)

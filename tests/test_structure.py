@@ -1,4 +1,4 @@
-from ingest.structure import find_headings, parse_sections
+from zhengce.ingest.structure import find_headings, parse_sections
 
 TOP_LEVEL = [
     "一、全面从严治党，加强教育战线党的建设",

@@ -5,8 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from app.answer import answer_question
-from app.web import Library, mark_sentences, reader_html, reply_markdown, shown_question, sources_html, start
+from zhengce.answer import answer_question
+from zhengce.app.web import Shelf, mark_sentences, reader_html, reply_markdown, shown_question, sources_html, start
 
 from conftest import REPO
 from webkit import free_port
@@ -15,9 +15,8 @@ POINTS_SECTION = "四、强化统筹推动，促进各类教育协调发展 > 2.
 
 
 @pytest.fixture(scope="module")
-def server(fake_index):
-    index, embedder, _ = fake_index
-    demo = start(index, embedder, "127.0.0.1", free_port())
+def server(fake_library):
+    demo = start(fake_library, "127.0.0.1", free_port())
     yield demo.local_url
     demo.close()
 
@@ -87,7 +86,7 @@ def test_markup_in_questions_and_passages_is_shown_as_text(fake_index):
     assert mark_sentences("甲<b>乙</b>。丙丁。", ["丙丁。"]) == "甲&lt;b&gt;乙&lt;/b&gt;。<mark>丙丁。</mark>"
     index, embedder, _ = fake_index
     answer = answer_question(index, embedder, "积分入学政策")
-    page = sources_html(answer, Library.from_index(index))
+    page = sources_html(answer, Shelf.from_index(index))
     assert "<mark>" in page and "四、强化统筹推动，促进各类教育协调发展 › 2.义务教育优质均衡" in page
     assert "查看上下文" in page
     bubble = reply_markdown(answer)
@@ -97,17 +96,17 @@ def test_markup_in_questions_and_passages_is_shown_as_text(fake_index):
 def test_no_answer_is_rendered_as_possibly_related(fake_index):
     index, embedder, _ = fake_index
     answer = answer_question(index, embedder, "今天天气怎么样")
-    page = sources_html(answer, Library.from_index(index))
+    page = sources_html(answer, Shelf.from_index(index))
     assert "文件中没有找到答案" in page and "可能相关的段落（不作为答案）" in page and 'class="zc-marker"' not in page
     assert "可能相关的段落" in reply_markdown(answer)
 
 
 def test_reader_shows_the_document_by_its_outline(fake_index):
     index, _, _ = fake_index
-    page = reader_html("晋江2018年教育工作要点", Library.from_index(index))
+    page = reader_html("晋江2018年教育工作要点", Shelf.from_index(index))
     assert "《晋江市2018年教育工作要点》" in page and "目录" in page
     assert page.index("一、全面从严治党") < page.index("2.义务教育优质均衡") < page.index("积分入学")
-    assert "选择一份文件" in reader_html("nope", Library.from_index(index))
+    assert "选择一份文件" in reader_html("nope", Shelf.from_index(index))
 
 
 def test_zhengce_serve_builds_the_index_prints_the_url_and_stops_cleanly(corpus_copy, tmp_path):
@@ -118,9 +117,9 @@ def test_zhengce_serve_builds_the_index_prints_the_url_and_stops_cleanly(corpus_
     import sys
 
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "ZHENGCE_HOME": str(tmp_path / "fresh"), "ZHENGCE_MODEL": "fake:hash-384"}
+    env = {**os.environ, "ZHENGCE_HOME": str(tmp_path / "fresh"), "ZHENGCE_MODEL": "fake:hash-384"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--corpus", str(corpus_copy)],
+        [sys.executable, str(REPO / "tests" / "fake_cli.py"), "serve", "--port", str(port), "--corpus", str(corpus_copy)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
     try:
@@ -152,12 +151,11 @@ LOAD_OUT_OF_SCOPE = ["食品安全检查", "养老保险缴费比例是多少", 
 
 
 @pytest.mark.model
-def test_twenty_people_at_once_with_the_real_model(real_model_index):
+def test_twenty_people_at_once_with_the_real_model(real_model_library):
     """The same load test with the real model and 20 different questions (15 in scope, 5 not)."""
     from gradio_client import Client
 
-    index, embedder, _ = real_model_index
-    demo = start(index, embedder, "127.0.0.1", free_port())
+    demo = start(real_model_library, "127.0.0.1", free_port())
     questions = LOAD_IN_SCOPE + LOAD_OUT_OF_SCOPE
     try:
         def one(question):
@@ -181,7 +179,7 @@ def test_twenty_people_at_once_with_the_real_model(real_model_index):
 
 
 def test_evaluation_tab_shows_the_latest_report_without_its_chart_link(tmp_path):
-    from app.web import eval_report_markdown
+    from zhengce.app.web import eval_report_markdown
 
     assert "zhengce eval" in eval_report_markdown(tmp_path)
     (tmp_path / "eval-20260101-000000.md").write_text("# old\n", encoding="utf-8")

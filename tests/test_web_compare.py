@@ -1,12 +1,12 @@
 """The 年度对比 tab: rendering (pure) and the tab's API in a tiny Blocks that holds only this tab."""
 import pytest
 
-from app.compare import Comparison, YearPassages, compare
-from app.core import index_corpus
-from app.web_compare import comparison_html
-from index.embed import load_embedder
-from index.search import Hit
-from index.store import load_index
+from zhengce.compare import Comparison, YearPassages, compare
+from zhengce.library import Library, index_corpus
+from zhengce.app.web_compare import comparison_html
+from zhengce.index.embed import load_embedder
+from zhengce.index.search import Hit
+from zhengce.index.store import load_index
 from plans import add_plans
 from webkit import launch_compare_tab
 
@@ -17,12 +17,11 @@ from conftest import CORPUS
 def three_years(tmp_path, corpus_copy):
     index_dir = tmp_path / "index"
     index_corpus(add_plans(corpus_copy), index_dir, show_progress=False)
-    index = load_index(index_dir)
-    return index, load_embedder(index.model_id)
+    return Library.open(corpus_copy, index_dir, build=False)
 
 
 def test_years_side_by_side_with_changes_highlighted(three_years):
-    index, embedder = three_years
+    index, embedder = three_years.index, three_years.embedder
     page = comparison_html(compare(index, embedder, "学前教育"))
     assert [page.index(f'data-year="{y}"') for y in (2018, 2019, 2020)] == sorted(page.index(f'data-year="{y}"') for y in (2018, 2019, 2020))
     assert "--zc-cols:3" in page
@@ -41,7 +40,7 @@ def test_passage_text_is_escaped():
 def test_tab_api_in_a_blocks_with_only_this_tab(three_years):
     from gradio_client import Client
 
-    demo, url = launch_compare_tab(*three_years)
+    demo, url = launch_compare_tab(three_years)
     try:
         client = Client(url, verbose=False)
         page, data = client.predict("学前教育", ["2018", "2019"], 3, api_name="/compare")

@@ -1,11 +1,11 @@
 """Year-aware retrieval: a named year is preferred; otherwise one year does not fill the top k."""
 import pytest
 
-from app.core import index_corpus
-from index.embed import load_embedder
-from index.search import search
-from index.store import load_index
-from index.years import diversify_years, prefer_years, query_years
+from zhengce.library import index_corpus
+from zhengce.index.embed import load_embedder
+from zhengce.index.search import search
+from zhengce.index.store import load_index
+from zhengce.index.years import diversify_years, prefer_years, query_years
 from plans import add_plans
 
 
@@ -71,7 +71,7 @@ def test_year_filter_still_restricts(three_years):
 
 
 def test_without_years():
-    from index.years import without_years
+    from zhengce.index.years import without_years
 
     assert without_years("2019年智慧教室建设目标") == "智慧教室建设目标"
     assert without_years("2019年度的学前教育") == "学前教育"

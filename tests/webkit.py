@@ -20,15 +20,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch_compare_tab(index, embedder):
+def launch_compare_tab(lib):
     """A Blocks holding only the 年度对比 tab, launched on a free loopback port; returns (demo, url)."""
     import gradio as gr
 
-    from app.web_compare import build_compare_tab
+    from zhengce.app.web_compare import build_compare_tab
 
     with gr.Blocks() as demo:
         with gr.Tabs():
-            build_compare_tab(index, embedder)
+            build_compare_tab(lib)
     port = free_port()
     demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     return demo, f"http://127.0.0.1:{port}/"

@@ -17,24 +17,12 @@ from difflib import SequenceMatcher
 
 import numpy as np
 
-from ingest.errors import ZhengceError
-from index.embed import Embedder
-from index.search import Hit, search
-from index.store import LoadedIndex
-from ingest.structure import PREAMBLE
-
-
-@dataclass(frozen=True)
-class CompareConfig:
-    k: int = 3  # passages shown per year
-    base_k: int = 5  # passages per year a clause is looked for before it counts as new/dropped
-    subject_match: float = 0.7  # difflib ratio of two figures' subjects to be "the same target"
-    same_wording: float = 0.5  # Dice of character bigrams (numbers masked) for "the same measure"
-    # multilingual-e5-small, measured on the plans: the same measure reworded 0.974–0.982, different
-    # measures of the same topic 0.942–0.950 (cosine of passage embeddings)
-    same_meaning: float = 0.965
-    same_heading: float = 0.6  # difflib ratio of two sections' last headings (numbering stripped) to align them
-    min_clause_chars: int = 6
+from zhengce.errors import ZhengceError
+from zhengce.settings import CompareConfig
+from zhengce.index.embed import Embedder
+from zhengce.index.search import Hit, search
+from zhengce.index.store import LoadedIndex
+from zhengce.ingest.structure import PREAMBLE
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.core import IndexResult, check_corpus_dir, index_corpus
-from ingest.catalog import read_catalog, update_catalog
-from ingest.errors import ZhengceError
-from ingest.load import SUPPORTED_SUFFIXES, LoadError
-from ingest.pipeline import CorpusProblem, ingest_file
-from ingest.records import DocumentMeta
+from zhengce.library import IndexResult, check_corpus_dir, index_corpus
+from zhengce.ingest.catalog import read_catalog, update_catalog
+from zhengce.errors import ZhengceError
+from zhengce.ingest.load import SUPPORTED_SUFFIXES, LoadError
+from zhengce.ingest.pipeline import CorpusProblem, ingest_file
+from zhengce.ingest.records import DocumentMeta
 
 
 @dataclass(frozen=True)

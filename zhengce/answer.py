@@ -13,22 +13,19 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ingest.errors import ZhengceError
-from index.answerable import Verdict, content_coverage, verdict_for
-from index.query_terms import expand_query
-from index.embed import Embedder, sentences
-from index.search import Hit, search
-from index.store import LoadedIndex
+from zhengce.errors import ZhengceError
+from zhengce.index.answerable import Verdict, content_coverage, verdict_for
+from zhengce.index.query_terms import expand_query
+from zhengce.index.embed import Embedder, sentences
+from zhengce.index.search import Hit, search
+from zhengce.index.store import LoadedIndex
+from zhengce.settings import AnswerConfig, JudgeConfig, SearchConfig
 
-MAX_QUESTION_CHARS = 300  # the model reads 512 tokens; a longer question is almost always a paste accident
-MAX_ANSWER_SENTENCES = 3
-SENTENCE_MARGIN = 0.03  # quote sentences scoring within this of the best one: close seconds add facts
-KEYWORD_WEIGHT = 0.05  # sentence score = cosine + weight × keyword coverage: breaks ties between near-equal cosines
-POSSIBLY_RELATED = 3
+ANSWER = AnswerConfig()  # the defaults (zhengce/settings.py)
+MAX_QUESTION_CHARS = ANSWER.max_question_chars  # what the web page shows of a question, too
 MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 # A follow-up such as "那民办学校呢？" or "还有呢" cannot be searched alone: it leans on the last topic.
 FOLLOWUP_RE = re.compile(r"^(那|那么|还有|另外|其中|此外|它|这|该)|[呢吗]\s*[？?]?\s*$")
-FOLLOWUP_MAX_CHARS = 16
 UNCITED_MARK = "〔无出处〕"
 # A generated sentence: text up to its end punctuation plus the markers right after it ("…。[1][2]").
 GENERATED_SENTENCE_RE = re.compile(r"[^。！？!?\n]+(?:[。！？!?]+|\n|$)(?:\s*\[\d+\])*|\n")
@@ -108,7 +105,9 @@ def hit_sentences(index: LoadedIndex, embedder: Embedder, hits: list[Hit]) -> tu
     return pieces, np.concatenate(rows)
 
 
-def score_sentences(index: LoadedIndex, embedder: Embedder, query: str, hits: list[Hit], focus: str | None = None) -> list[Sentence]:
+def score_sentences(
+    index: LoadedIndex, embedder: Embedder, query: str, hits: list[Hit], focus: str | None = None, config: AnswerConfig = ANSWER
+) -> list[Sentence]:
     """focus: the words that must be answered. For a follow-up ("那民办学校呢？" after "积分入学政策") the search
     uses both questions, but the keyword bonus goes to sentences about the new part (民办学校)."""
     pieces, vectors = hit_sentences(index, embedder, hits)
@@ -119,30 +118,30 @@ def score_sentences(index: LoadedIndex, embedder: Embedder, query: str, hits: li
     similarities = vectors @ embedder.encode_queries([expand_query(query)])[0]
     focus = expand_query(focus or query)
     scored = [
-        Sentence(h, i, s, float(sim), float(sim) + KEYWORD_WEIGHT * content_coverage(focus, s))
+        Sentence(h, i, s, float(sim), float(sim) + config.keyword_weight * content_coverage(focus, s))
         for (h, i, s), sim in zip(pieces, similarities)
     ]
     return sorted(scored, key=lambda s: -s.score)
 
 
-def is_followup(question: str) -> bool:
-    return len(question) <= FOLLOWUP_MAX_CHARS and bool(FOLLOWUP_RE.search(question))
+def is_followup(question: str, config: AnswerConfig = ANSWER) -> bool:
+    return len(question) <= config.followup_max_chars and bool(FOLLOWUP_RE.search(question))
 
 
-def search_query_for(question: str, history: Sequence[str]) -> str:
+def search_query_for(question: str, history: Sequence[str], config: AnswerConfig = ANSWER) -> str:
     """A short follow-up is searched together with the last question that stood on its own."""
-    if not is_followup(question):
+    if not is_followup(question, config):
         return question
     for previous in reversed(history):
-        previous = previous.strip()[:MAX_QUESTION_CHARS]
-        if previous and not is_followup(previous):
+        previous = previous.strip()[: config.max_question_chars]
+        if previous and not is_followup(previous, config):
             return f"{previous} {question}"
     return question
 
 
-def pick_sentences(scored: list[Sentence]) -> list[Sentence]:
+def pick_sentences(scored: list[Sentence], config: AnswerConfig = ANSWER) -> list[Sentence]:
     best = scored[0].score
-    picked = [s for s in scored if s.score >= best - SENTENCE_MARGIN][:MAX_ANSWER_SENTENCES]
+    picked = [s for s in scored if s.score >= best - config.sentence_margin][: config.max_answer_sentences]
     return sorted(picked, key=lambda s: (s.hit.rank, s.position))  # reading order, passage by passage
 
 
@@ -151,8 +150,8 @@ def as_statement(sentence: str) -> str:
     return sentence[:-1] + "。" if sentence.endswith(("；", ";")) else sentence
 
 
-def extractive(scored: list[Sentence]) -> tuple[str, list[Citation]]:
-    picked = pick_sentences(scored)
+def extractive(scored: list[Sentence], config: AnswerConfig = ANSWER) -> tuple[str, list[Citation]]:
+    picked = pick_sentences(scored, config)
     markers: dict[str, int] = {}
     parts = []
     for s in picked:
@@ -211,29 +210,33 @@ def answer_question(
     history: Sequence[str] = (),
     generator: Generator | None = None,
     generator_name: str = "",
+    config: AnswerConfig = ANSWER,
+    search_config: SearchConfig = SearchConfig(),
+    judge_config: JudgeConfig = JudgeConfig(),
 ) -> Answer:
     question = (question or "").strip()
     if not question:
         raise ZhengceError("请输入问题，例如：积分入学政策是什么？ (empty question)")
-    if not 1 <= k <= 20:
-        raise ZhengceError("number of passages must be between 1 and 20")
+    if not 1 <= k <= config.max_k:
+        raise ZhengceError(f"number of passages must be between 1 and {config.max_k}")
     notices: list[str] = []
-    if len(question) > MAX_QUESTION_CHARS:
-        notices.append(f"问题过长（{len(question)} 字），只使用了前 {MAX_QUESTION_CHARS} 字")
-        question = question[:MAX_QUESTION_CHARS]
-    query = search_query_for(question, history)
+    limit = config.max_question_chars
+    if len(question) > limit:
+        notices.append(f"问题过长（{len(question)} 字），只使用了前 {limit} 字")
+        question = question[:limit]
+    query = search_query_for(question, history, config)
     if query != question:
         notices.append(f"结合上一个问题理解为：{query}")
-    hits = search(index, embedder, query, k=k, years=years, doc_ids=doc_ids)
-    scored = score_sentences(index, embedder, query, hits, focus=question)
-    verdict: Verdict = verdict_for(index, query, hits)
+    hits = search(index, embedder, query, k=k, years=years, doc_ids=doc_ids, config=search_config)
+    scored = score_sentences(index, embedder, query, hits, focus=question, config=config)
+    verdict: Verdict = verdict_for(index, query, hits, judge_config)
     common = dict(question=question, search_query=query, confidence=verdict.confidence, reason=verdict.reason)
     if not verdict.answerable or not scored:
-        return Answer(text=NO_ANSWER_TEXT, answerable=False, citations=(), possibly_related=tuple(hits[:POSSIBLY_RELATED]),
+        return Answer(text=NO_ANSWER_TEXT, answerable=False, citations=(), possibly_related=tuple(hits[: config.possibly_related]),
                       notices=tuple(notices), **common)
     if verdict.hedged:
         notices.insert(0, HEDGE_NOTICE)
-    text, citations = extractive(scored)
+    text, citations = extractive(scored, config)
     generated_by = "extractive"
     if generator is not None:
         try:

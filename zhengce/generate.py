@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from ingest.errors import ZhengceError
-from index.search import Hit
+from zhengce.errors import ZhengceError
+from zhengce.index.search import Hit
 
 SYSTEM_PROMPT = (
     "你是政策文件问答助手。只根据用户给出的编号段落回答问题，不要使用段落以外的知识。"

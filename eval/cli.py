@@ -1,0 +1,77 @@
+"""The evaluation's commands of the zhengce CLI: eval (retrieval quality on a test set) and bench (speed and
+memory). Parsing and printing only; zhengce/cli.py puts these beside the people's commands."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from zhengce.cli import chunk_config, dirs
+
+
+def add_commands(sub, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("bench", parents=[common], help="measure speed and memory (corpus size, 10k and 100k chunks)")
+    p.add_argument("--sizes", default="10000,100000", help="synthetic corpus sizes in chunks (default 10000,100000)")
+    p.add_argument("--repeats", type=int, default=3, help="passes over the query list per measurement (default 3)")
+    p.add_argument("--no-cold-start", action="store_true", help="skip the serve → first answer measurement")
+    p.add_argument("--out", type=Path, default=None, help="where bench.md / bench.json go (default <data dir>/bench)")
+    p.set_defaults(run=cmd_bench)
+
+    p = sub.add_parser("eval", parents=[common], help="measure retrieval on a test set: report, chart, failure list")
+    p.add_argument("--testset", type=Path, default=None, help="JSON Lines test set (default: eval/testset_2018.jsonl)")
+    p.add_argument("--modes", default="bm25,dense,hybrid", help="comma-separated search modes (default bm25,dense,hybrid)")
+    p.add_argument("--k", type=int, default=10, help="passages retrieved per question (default 10)")
+    p.add_argument("--split", choices=["all", "dev", "heldout"], default="all", help="which half of the test set (default all)")
+    p.add_argument("--chunk-size", type=int, default=None, help="chunk size of the fresh index (default 300)")
+    p.add_argument("--chunk-overlap", type=int, default=None)
+    p.add_argument("--out", type=Path, default=None, help="report folder (default: <data dir>/eval)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(run=cmd_eval)
+
+
+def cmd_bench(args) -> int:
+    from zhengce.paths import default_data_dir
+    from zhengce.eval.bench import run_bench, save, to_markdown
+    from zhengce.errors import ZhengceError
+
+    try:
+        sizes = tuple(int(s) for s in args.sizes.split(",") if s.strip())
+    except ValueError:
+        raise ZhengceError("--sizes takes chunk counts separated by commas, e.g. 10000,100000") from None
+    corpus_dir, _ = dirs(args)
+    out_dir = args.out or default_data_dir() / "bench"
+    result = run_bench(corpus_dir, out_dir, sizes=sizes, repeats=args.repeats, cold_start=not args.no_cold_start)
+    print(to_markdown(result))
+    md, js = save(result, out_dir)
+    print(f"saved {md} and {js}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    """Without --index-dir the eval builds a fresh index of the corpus, so it measures the current code."""
+    from zhengce.paths import default_eval_dir
+    from zhengce.eval.report import summary_table, write_report
+    from zhengce.eval.run import run_eval
+    from zhengce.eval.testset import DEFAULT_TESTSET
+
+    corpus_dir, _ = dirs(args)
+    splits = ("dev", "heldout") if args.split == "all" else (args.split,)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    summary, results, meta = run_eval(
+        args.testset or DEFAULT_TESTSET, corpus_dir, modes, k=args.k, index_dir=args.index_dir,
+        chunk_config=chunk_config(args), splits=splits,
+    )
+    paths = write_report(summary, results, meta, args.out or default_eval_dir())
+    if args.json:
+        print(json.dumps({"meta": meta, "summary": summary, "files": {k: str(v) for k, v in paths.items()}}, ensure_ascii=False, indent=2))
+        return 0
+    for mode, per_split in summary.items():
+        for split in ("heldout", "dev") if args.split == "all" else (args.split,):
+            print(f"{mode} — {split}")
+            print("\n".join(summary_table(per_split[split])))
+            print()
+    failed = sum(1 for r in results if r.failed)
+    print(f"{failed} failed (query, mode) pairs listed in the report")
+    for name, path in paths.items():
+        print(f"{name:9s} {path}")
+    return 0
