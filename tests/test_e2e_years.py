@@ -69,8 +69,10 @@ def test_compare_tab_shows_how_the_preschool_targets_changed(added):
 
     from webkit import launch_compare_tab
 
-    (index, embedder), _ = added
-    demo, url = launch_compare_tab(index, embedder)
+    from zhengce.library import Library
+
+    _, index_dir = added
+    demo, url = launch_compare_tab(Library.open(index=index_dir, build=False))
     try:
         page, data = Client(url, verbose=False).predict("学前教育", ["2018", "2019", "2020"], 3, api_name="/compare")
     finally:

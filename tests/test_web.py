@@ -173,7 +173,7 @@ def test_twenty_people_at_once_with_the_real_model(real_model_library):
     print(f"\n20 concurrent asks, real model: wall {wall:.1f}s, median {latencies[10]:.1f}s, max {latencies[-1]:.1f}s")
     assert [row["question"] for row in rows] == questions
     # under load every person gets the same answer as when asking alone
-    alone = [answer_question(index, embedder, q).to_json() for q in questions]
+    alone = [real_model_library.ask(q).to_json() for q in questions]
     assert [(r["answerable"], r["answer"]) for r in rows] == [(a["answerable"], a["answer"]) for a in alone]
     assert sum(r["answerable"] for r in rows[:15]) >= 13 and not any(r["answerable"] for r in rows[15:])
 
