@@ -64,7 +64,7 @@ def test_a_question_without_a_year_sees_several_years(added):
     assert len({h.year for h in hits}) >= 2 and max([h.year for h in hits].count(y) for y in {h.year for h in hits}) <= 3
 
 
-def test_compare_tab_shows_how_the_preschool_targets_changed(added):
+def test_compare_tab_shows_how_the_preschool_targets_changed(added, monkeypatch):
     from gradio_client import Client
 
     from webkit import launch_compare_tab
@@ -72,6 +72,7 @@ def test_compare_tab_shows_how_the_preschool_targets_changed(added):
     from zhengce.library import Library
 
     _, index_dir = added
+    monkeypatch.setenv("ZHENGCE_MODEL", DEFAULT_MODEL_ID)
     demo, url = launch_compare_tab(Library.open(index=index_dir, build=False))
     try:
         page, data = Client(url, verbose=False).predict("学前教育", ["2018", "2019", "2020"], 3, api_name="/compare")
