@@ -28,6 +28,17 @@ def add_commands(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(run=cmd_eval)
 
+    p = sub.add_parser("eval-metadata", help="measure title/year/issuer/date/文号/type inference against a truth file")
+    p.add_argument("folder", type=Path, help="folder of documents (read without a catalog)")
+    p.add_argument("--truth", type=Path, required=True, help="JSON list of {file, title, year, issuer, date, doc_number, doc_type}")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_eval_metadata)
+
+    p = sub.add_parser("eval-compare", parents=[common], help="measure compare against labelled changes within a series")
+    p.add_argument("--labels", type=Path, required=True, help="JSON with changes and not_changes (see eval/compare_eval.py)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_eval_compare)
+
 
 def cmd_bench(args) -> int:
     from zhengce.paths import default_data_dir
@@ -67,6 +78,8 @@ def cmd_eval(args) -> int:
         return 0
     for mode, per_split in summary.items():
         for split in ("heldout", "dev") if args.split == "all" else (args.split,):
+            if split not in per_split:
+                continue  # a test set with only held-out (or only dev) questions
             print(f"{mode} — {split}")
             print("\n".join(summary_table(per_split[split])))
             print()
@@ -74,4 +87,36 @@ def cmd_eval(args) -> int:
     print(f"{failed} failed (query, mode) pairs listed in the report")
     for name, path in paths.items():
         print(f"{name:9s} {path}")
+    return 0
+
+
+def cmd_eval_metadata(args) -> int:
+    from dataclasses import asdict
+
+    from zhengce.eval.metadata import metadata_accuracy
+
+    accuracy, mismatches = metadata_accuracy(args.folder, args.truth)
+    if args.json:
+        print(json.dumps({"accuracy": accuracy, "mismatches": [asdict(m) for m in mismatches]}, ensure_ascii=False, indent=2))
+        return 0
+    for field, share in accuracy.items():
+        print(f"{field:13s} {share:.3f}")
+    for m in mismatches:
+        print(f"  {m.file}: {m.field} inferred {m.inferred!r}, truth {m.truth!r}")
+    return 0
+
+
+def cmd_eval_compare(args) -> int:
+    from zhengce.eval.compare_eval import compare_accuracy
+    from zhengce.library import Library
+
+    corpus_dir, index_dir = dirs(args)
+    score = compare_accuracy(Library.open(corpus_dir, index_dir, progress=True), args.labels)
+    if args.json:
+        print(json.dumps({"found": score.found, "labelled": score.labelled, "recall": score.recall,
+                          "cross_series": score.cross_series, "missed": list(score.missed)}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"changed figures found: {score.found}/{score.labelled} ({score.recall:.2f}); changes reported across series: {score.cross_series}")
+    for line in score.missed:
+        print(f"  missed: {line}")
     return 0

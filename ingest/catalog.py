@@ -7,15 +7,12 @@ from dataclasses import fields
 from pathlib import Path
 
 from zhengce.errors import ZhengceError
+from zhengce.ingest.gongwen import Gongwen
 from zhengce.ingest.records import DocumentMeta
 
 CATALOG_NAME = "catalog.toml"
 CATALOG_KEYS = {f.name for f in fields(DocumentMeta)} - {"doc_id"}
 
-TITLE_WORDS = r"(?:工作要点|工作计划|实施方案|实施意见|行动计划|发展规划|规划|意见|通知|办法|规定|方案|要点|报告|总结|决定|细则|纲要)"
-TITLE_RE = re.compile(rf"^(.{{2,40}}?{TITLE_WORDS})")
-ISSUER_RE = re.compile(r"^([\u4e00-\u9fff]{2,16}?(?:人民政府办公室|人民政府|教育局|教育厅|教育部|委员会|办公室|办公厅|局|厅|委|部))")
-DATE_RE = re.compile(r"^[（(]\s*((\d{4})\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?)\s*[）)]")
 YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
 
 
@@ -39,71 +36,54 @@ def read_catalog(corpus_dir: Path) -> dict[str, dict]:
             raise CatalogError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(CATALOG_KEYS))}")
         if "file" not in entry:
             raise CatalogError(f"{path}: every [[document]] needs a file = \"...\" key")
+        if "year" in entry:
+            check_year(entry["year"], f"{path}: {entry['file']}")
         entries[entry["file"]] = entry
     return entries
 
 
-def split_front_matter(text: str, entry: dict) -> tuple[list[str], str, dict]:
-    """Take the title, issuer and date off the top of a document's text.
-
-    Returns (front-matter lines, the rest, what was found). Works on scrapes where they run together
-    ("晋江市2018年教育工作要点晋江市教育局（2018年3月）2018年，…") and on files with one per line.
-    """
-    found: dict = {}
-    rest = text.lstrip()
-    lines: list[str] = []
-    title = entry.get("title")
-    if title and rest.replace(" ", "").startswith(title):
-        rest = rest[len(title):].lstrip()
-        found["title"] = title
-    else:
-        first_line = rest.split("\n", 1)[0]
-        match = TITLE_RE.match(first_line)
-        if match:
-            found["title"] = match.group(1)
-            rest = rest[match.end():].lstrip()
-    if "title" in found:
-        lines.append(found["title"])
-    issuer = entry.get("issuer")
-    if issuer and rest.startswith(issuer):
-        found["issuer"] = issuer
-    else:
-        match = ISSUER_RE.match(rest)
-        if match and DATE_RE.match(rest[match.end():].lstrip()):
-            found["issuer"] = match.group(1)
-    if "issuer" in found:
-        rest = rest[len(found["issuer"]):].lstrip()
-        lines.append(found["issuer"])
-    match = DATE_RE.match(rest)
-    if match:
-        found["date"] = re.sub(r"\s", "", match.group(1))
-        lines.append(match.group(0))
-        rest = rest[match.end():].lstrip()
-    return lines, rest, found
-
-
-def make_meta(file: str, entry: dict, found: dict) -> DocumentMeta:
-    """Catalog first, then what the text says, then the file name."""
+def make_meta(file: str, entry: dict, doc: Gongwen) -> DocumentMeta:
+    """Catalog first, then what the document says (ingest/gongwen.py), then the file name."""
     stem = Path(file).stem
-    title = entry.get("title") or found.get("title") or stem
+    title = entry.get("title") or doc.title or stem
     year = entry.get("year")
     if year is None:
-        for source in (title, found.get("date", ""), stem):
-            match = YEAR_RE.search(source) or re.search(r"((?:19|20)\d{2})", source)
-            if match:
-                year = int(match.group(1))
-                break
+        year = inferred_year([title, doc.notice_title, doc.date, stem])
+    issuers = [entry["issuer"]] if entry.get("issuer") else doc.issuers
     return DocumentMeta(
         doc_id=stem,
         file=file,
         title=title,
         year=int(year) if year is not None else None,
-        issuer=entry.get("issuer") or found.get("issuer", ""),
-        date=entry.get("date") or found.get("date", ""),
+        issuer=issuers[0] if issuers else "",
+        date=entry.get("date") or doc.date,
         source=entry.get("source", ""),
         original_format=entry.get("original_format", Path(file).suffix.lstrip(".").upper()),
         note=entry.get("note", ""),
+        co_issuers=entry.get("co_issuers", "、".join(issuers[1:])),
+        doc_number=entry.get("doc_number") or doc.doc_number,
+        doc_type=entry.get("doc_type") or doc.doc_type,
+        notice_title=entry.get("notice_title") or doc.notice_title,
     )
+
+
+def inferred_year(sources: list[str]) -> int | None:
+    """The first year named in the sources (title, dates, file name) that a policy document can have."""
+    for source in sources:
+        for match in YEAR_RE.finditer(source or ""):
+            if is_plausible_year(int(match.group(1))):
+                return int(match.group(1))
+    for source in sources:
+        for match in re.finditer(r"(?<!\d)((?:19|20)\d{2})(?!\d)", source or ""):
+            if is_plausible_year(int(match.group(1))):
+                return int(match.group(1))
+    return None
+
+
+def is_plausible_year(year: int) -> bool:
+    import datetime as dt
+
+    return 1949 <= year <= dt.date.today().year + 1
 
 
 CATALOG_HEADER = """\
@@ -150,3 +130,18 @@ def update_catalog(corpus_dir: Path, entries: list[dict]) -> Path:
         os.fsync(f.fileno())
     os.replace(tmp, path)
     return path
+
+
+def check_year(year, where: str) -> int:
+    """A year that people give (catalog.toml, --year) must be one a policy document can have; otherwise a
+    one-line error naming where it came from. (An inferred year out of range is just not used.)"""
+    import datetime as dt
+
+    if isinstance(year, str) and year.strip().isdigit():
+        year = int(year)
+    if isinstance(year, bool) or not isinstance(year, int) or not is_plausible_year(year):
+        raise CatalogError(
+            f"{where}: year {year!r} is not between 1949 and {dt.date.today().year + 1}; "
+            "correct it, or leave it out to have the year inferred"
+        )
+    return year

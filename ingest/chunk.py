@@ -6,7 +6,8 @@ import hashlib
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from zhengce.settings import ChunkConfig
-from zhengce.ingest.records import SECTION_SEPARATOR, Chunk, Document, Section
+from zhengce.ingest.records import NOTICE_SECTION, SECTION_SEPARATOR, Chunk, Document, Section
+from zhengce.ingest.structure import is_article, is_bare_item
 
 # Chinese sentence ends first, then clause breaks; LangChain's defaults ("\n\n", "\n", " ", "") would
 # cut Chinese text mid-sentence because it has no spaces.
@@ -47,22 +48,28 @@ def split_section(body: str, splitter: RecursiveCharacterTextSplitter, min_chars
 def chunk_document(document: Document, config: ChunkConfig = ChunkConfig()) -> list[Chunk]:
     splitter = make_splitter(config)
     drafts: list[tuple[tuple[str, ...], str]] = []  # (section path, text)
-    carry: tuple[tuple[str, ...], str] | None = None  # a tiny section waiting for its next sibling
+    carry: tuple[tuple[str, ...], str] | None = None  # a tiny section waiting for its next sibling (an article: its items)
     for section in document.sections:
-        if not section.body:
+        if not section.body or section.path[0] == NOTICE_SECTION:
             continue
         pieces = split_section(section.body, splitter, config.min_chars)
-        text_of_tiny = (section.heading + "：" if section.heading and section.path[-1][1:2] != "是" else "") + pieces[0]
         if len(pieces) == 1 and len(pieces[0]) < config.min_chars:
-            if drafts and drafts[-1][0][:-1] == section.path[:-1] and len(section.path) > 1:
-                path, text = drafts[-1]
-                drafts[-1] = (section.path[:-1], text + text_of_tiny)  # both now live in the parent section
+            tiny = (section.path, headed(section, pieces[0]))
+            if carry and (path := joined(carry[0], section.path)):
+                carry = (path, carry[1] + tiny[1])
+                continue
+            if carry:
+                drafts.append(carry)
+                carry = None
+            if drafts and (path := joined(drafts[-1][0], section.path, child=False)):
+                drafts[-1] = (path, drafts[-1][1] + tiny[1])  # both now live in the parent section
             else:
-                carry = (section.path, text_of_tiny)
+                carry = tiny
             continue
-        if carry and carry[0][:-1] == section.path[:-1] and len(section.path) > 1:
-            pieces[0] = carry[1] + pieces[0]
-            drafts.append((section.path[:-1], pieces[0]))
+        if is_article(section.heading) or is_bare_item(section.heading):
+            pieces[0] = headed(section, pieces[0])  # "第三条　…", as the article is quoted
+        if carry and (path := joined(carry[0], section.path)):
+            drafts.append((path, carry[1] + pieces[0]))
             pieces = pieces[1:]
         elif carry:
             drafts.append(carry)
@@ -71,6 +78,26 @@ def chunk_document(document: Document, config: ChunkConfig = ChunkConfig()) -> l
     if carry:
         drafts.append(carry)
     return make_chunks(document, drafts)
+
+
+def headed(section: Section, text: str) -> str:
+    """A piece that leaves its own section for a joined chunk carries its heading along."""
+    if is_article(section.heading):
+        return f"{section.heading}\u3000{text}"
+    if is_bare_item(section.heading):
+        return section.heading + text
+    return (section.heading + "：" if section.heading and section.path[-1][1:2] != "是" else "") + text
+
+
+def joined(first: tuple[str, ...], second: tuple[str, ...], child: bool = True) -> tuple[str, ...] | None:
+    """The path a tiny section and the next one share in one chunk: siblings move up to their parent;
+    a tiny article's opening takes in its first item (（一）…). Articles are cited one by one, so two
+    articles never share a chunk."""
+    if child and first == second[:-1] and is_article(first[-1]):
+        return first
+    if len(second) > 1 and first[:-1] == second[:-1] and not is_article(first[-1]) and not is_article(second[-1]):
+        return second[:-1]
+    return None
 
 
 def make_chunks(document: Document, drafts: list[tuple[tuple[str, ...], str]]) -> list[Chunk]:

@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 from zhengce.errors import ZhengceError
+from zhengce.ingest.gongwen import page_fields
 
 # A .docx is a zip: python-docx loads every part into memory, so the sizes the zip declares are
 # checked before anything is decompressed. Python's zipfile never inflates a member beyond its
@@ -141,7 +142,9 @@ def box_paragraphs(box) -> list[str]:
 
 
 def read_html(path: Path, html: str) -> str:
-    """The page's main text without navigation and footers (trafilatura), its title as the first line."""
+    """The page's main text without navigation and footers (trafilatura), its title as the first line,
+    then the page's metadata lines (发布机构, 成文日期, 发文字号 …: ingest/gongwen.py reads them), which
+    sites often keep outside the part trafilatura takes for the main text."""
     import trafilatura
 
     # default balance: favor_recall kept a site's top bar (无障碍浏览 | 长者模式 | 登录) on a typical government page
@@ -152,9 +155,41 @@ def read_html(path: Path, html: str) -> str:
     title = (metadata.title or "").strip() if metadata else ""
     # Government sites append the site name: "晋江市2019年教育工作要点 - 晋江市人民政府"
     title = re.split(r"\s+[-|－—]+\s+|_|\|", title)[0].strip() if title else ""
+    # and some put a column name before it: "【促进就业相关政策文件】《…》"
+    title = re.sub(r"^[【\[][^】\]]{1,30}[】\]]\s*", "", title)
+    title = title[1:-1] if title.startswith("《") and title.endswith("》") and title.count("《") == 1 else title
     if title and not text.lstrip().startswith(title):
         text = f"{title}\n{text}"
+    metadata_lines = [line for line in page_lines(html) if page_fields(line)]
+    if metadata_lines:
+        first, _, rest = text.partition("\n")
+        text = "\n".join([first, *metadata_lines, rest])
     return text
+
+
+BLOCK_TAGS = {"div", "p", "li", "tr", "ul", "ol", "table", "section", "article", "header", "footer", "h1", "h2",
+              "h3", "h4", "h5", "h6", "dd", "dt", "dl", "br", "form", "nav", "aside", "main", "center"}
+
+
+def page_lines(html: str) -> list[str]:
+    """The whole page as text, a line per block element (table cells joined with " | ")."""
+    import lxml.html
+
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    for element in tree.xpath("//script|//style|//noscript"):
+        element.drop_tree()
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag in BLOCK_TAGS:
+            element.tail = "\n" + (element.tail or "")
+            element.text = "\n" + (element.text or "")
+        elif element.tag in ("td", "th"):
+            element.tail = " | " + (element.tail or "")
+    return [re.sub(r"\s+", " ", line).strip() for line in tree.text_content().split("\n") if line.strip()]
 
 
 # ---------------------------------------------------------------- .doc / .wps

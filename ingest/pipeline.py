@@ -5,12 +5,14 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from zhengce.ingest.catalog import make_meta, read_catalog, split_front_matter
+from zhengce.ingest.catalog import make_meta, read_catalog
 from zhengce.ingest.chunk import chunk_document
 from zhengce.settings import ChunkConfig
 from zhengce.ingest.clean import clean_text
+from zhengce.ingest.duplicates import Fingerprint, fingerprint, same_content_reason
 from zhengce.ingest.load import SUPPORTED_SUFFIXES, LoadError, read_document_text
-from zhengce.ingest.records import Chunk, Document
+from zhengce.ingest.gongwen import read_gongwen
+from zhengce.ingest.records import NOTICE_SECTION, Chunk, Document, Section
 from zhengce.ingest.structure import parse_sections, render_sections
 
 
@@ -31,33 +33,45 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
 def ingest_file(path: Path, entry: dict) -> Document:
     raw = read_document_text(path)
     cleaned = clean_text(raw)
-    front, body, found = split_front_matter(cleaned, entry)
-    meta = make_meta(path.name, entry, found)
-    sections = parse_sections(body)
+    doc = read_gongwen(cleaned, title_hint=entry.get("title", ""), issuer_hint=entry.get("issuer", ""))
+    meta = make_meta(path.name, entry, doc)
+    sections = parse_sections(doc.body)
     if not any(s.body for s in sections):
         raise LoadError(f"{path.name}: no text left after cleaning")
+    if doc.notice:  # the 印发通知 around the document: shown in the reader, not indexed (ingest/chunk.py)
+        sections.insert(0, Section(path=(NOTICE_SECTION,), heading="", body=doc.notice))
     return Document(
         meta=meta,
-        text=render_sections(sections, front),
+        text=render_sections(sections, doc.front, doc.back),
         sections=tuple(sections),
         sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
     )
 
 
 def ingest_corpus(corpus_dir: Path) -> tuple[list[Document], list[CorpusProblem]]:
-    """Every readable file becomes a Document; each unreadable one is reported and skipped."""
+    """Every readable file becomes a Document; each unreadable one, and each later copy of a document's
+    text (ingest/duplicates.py), is reported and skipped, so no passage is found twice."""
     catalog = read_catalog(corpus_dir)
     documents, problems = [], []
     seen: dict[str, str] = {}  # doc_id → file: plan.docx and plan.pdf would share the id "plan"
+    contents: dict[str, Fingerprint] = {}  # content key → the first document with that text
     for path in corpus_files(corpus_dir):
         if path.stem in seen:
             problems.append(CorpusProblem(path.name, f"{path.name}: same name as {seen[path.stem]} (document ids are file names without extension); rename one of them"))
             continue
         try:
-            documents.append(ingest_file(path, catalog.get(path.name, {})))
-            seen[path.stem] = path.name
+            document = ingest_file(path, catalog.get(path.name, {}))
         except LoadError as exc:
             problems.append(CorpusProblem(path.name, str(exc)))
+            continue
+        mark = fingerprint(document.meta.file, document.meta.title, document.text)
+        if mark.key in contents:
+            original = contents[mark.key]
+            problems.append(CorpusProblem(path.name, same_content_reason(mark, original, f"only {original.file} is indexed")))
+            continue
+        contents[mark.key] = mark
+        documents.append(document)
+        seen[path.stem] = path.name
     return documents, problems
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 SECTION_SEPARATOR = " > "
+# The 印发通知 around a document ("现将《…》印发给你们"): a section of its own, shown in the reader but not
+# indexed, so a bare wrapper never answers a question (ingest/gongwen.py finds it, ingest/chunk.py skips it)
+NOTICE_SECTION = "印发通知"
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,10 @@ class DocumentMeta:
     source: str = ""
     original_format: str = ""
     note: str = ""
+    co_issuers: str = ""  # further issuing bodies of a joint document, joined with 、
+    doc_number: str = ""  # 文号, e.g. 石政办〔2020〕15号
+    doc_type: str = ""  # 要点, 计划, 规划, 方案, 意见, 办法, 通知…
+    notice_title: str = ""  # the 印发通知 that wraps the document, when there is one
 
 
 @dataclass(frozen=True)
