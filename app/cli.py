@@ -48,6 +48,7 @@ def add_commands(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("topic", help="policy topic, e.g. 学前教育")
     p.add_argument("--years", default=None, help="comma-separated years, e.g. 2018,2019 (default: all indexed years)")
     p.add_argument("--k", type=int, default=3, help="passages per year (default 3)")
+    p.add_argument("--series", default=None, help="which series, e.g. 临澜市教育局·要点 (default: the topic's best; see the note)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_compare)
 
@@ -84,6 +85,8 @@ def cmd_index(args) -> int:
     report = result.report
     for problem in result.problems:
         print(f"zhengce: skipped {problem.file}: {problem.reason}", file=sys.stderr)
+    for note in result.notes:
+        print(f"note: {note.line()}")
     print(
         f"indexed {report.documents} document(s), {report.chunks} chunks "
         f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {index_dir} [{report.generation}]"
@@ -93,6 +96,7 @@ def cmd_index(args) -> int:
 
 def cmd_add(args) -> int:
     from zhengce.add import add_documents
+    from zhengce.app.present import issuer_label, year_label
 
     corpus_dir, index_dir = dirs(args)
     result = add_documents(
@@ -102,8 +106,10 @@ def cmd_add(args) -> int:
     for problem in result.problems:
         print(f"zhengce: not added: {problem.reason}", file=sys.stderr)
     for meta in result.added:
-        year = f"{meta.year}年" if meta.year else "年份未知 (set it with --year or in catalog.toml)"
-        print(f"added {meta.file}: 《{meta.title}》 {year} {meta.issuer} {meta.date}".rstrip())
+        year = year_label(meta.year) + ("" if meta.year else " (set it with --year or in catalog.toml)")
+        print(f"added {meta.file}: 《{meta.title}》 {year} {issuer_label(meta.issuer)} {meta.date}".rstrip())
+    for note in result.notes:
+        print(f"note: {note.line()}")
     if result.index is not None:
         for problem in result.index.problems:
             print(f"zhengce: skipped {problem.file}: {problem.reason}", file=sys.stderr)
@@ -189,7 +195,7 @@ def parse_years(text: str | None) -> list[int] | None:
 
 
 def cmd_compare(args) -> int:
-    result = open_library(args).compare(args.topic, years=parse_years(args.years), k=args.k)
+    result = open_library(args).compare(args.topic, years=parse_years(args.years), k=args.k, series=args.series)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return 0
@@ -219,18 +225,18 @@ def print_comparison(result) -> None:
 
 
 def print_hit(hit) -> None:
-    from zhengce.app.present import mark_terms
+    from zhengce.app.present import mark_terms, year_label
 
     color = sys.stdout.isatty()
-    year = f"{hit.year}年" if hit.year else "年份未知"
     similarity = f"  similarity {hit.dense_score:.3f}" if hit.dense_score is not None else ""
-    print(f"[{hit.rank}] score {hit.score:.4f}{similarity}  《{hit.title}》 {year}")
+    print(f"[{hit.rank}] score {hit.score:.4f}{similarity}  《{hit.title}》 {year_label(hit.year)}")
     print(f"    § {hit.section}")
     print(f"    {mark_terms(hit.text, hit.matched, ansi=color)}")
     print()
 
 
 def cmd_ask(args) -> int:
+    from zhengce.app.present import year_label
     from zhengce.errors import ZhengceError
     from zhengce.generate import generator_from_env
 
@@ -251,7 +257,7 @@ def cmd_ask(args) -> int:
     print()
     for citation in answer.citations:
         hit = citation.hit
-        print(f"[{citation.marker}] 《{hit.title}》 {hit.year or '年份未知'}年  § {hit.section}")
+        print(f"[{citation.marker}] 《{hit.title}》 {year_label(hit.year)}  § {hit.section}")
     if answer.possibly_related and not answer.answerable:
         print(f"({answer.reason})")
         print("possibly related:")
@@ -297,6 +303,7 @@ def cmd_chunks(args) -> int:
 
 
 def cmd_info(args) -> int:
+    from zhengce.app.present import UNSTATED, issuer_label, year_label
     from zhengce.library import describe
 
     corpus_dir, index_dir = dirs(args)
@@ -315,9 +322,11 @@ def cmd_info(args) -> int:
         dense = index["dense"]
         kind = "exact" if dense.get("exact", True) else f"approximate {dense.get('params')}"
         print(f"         dense {dense['faiss']} ({kind}; exact up to {dense.get('exact_search_max_chunks', '?')} chunks); keyword {index['keyword']['tokenizer']}")
-        print(f"         documents per year: {', '.join(f'{y}: {n}' for y, n in index['documents_per_year'].items())}")
+        per_year = ", ".join(f"{UNSTATED if y == 'None' else y}: {n}" for y, n in index["documents_per_year"].items())
+        print(f"         documents per year: {per_year}")
         for d in index["documents"]:
-            print(f"         - {d['doc_id']}: 《{d['title']}》 {d['year']} {d['issuer']} {d['date']} ({d['chunk_count']} chunks)")
+            facts = " ".join(x for x in (year_label(d["year"]), issuer_label(d["issuer"]), d["date"]) if x)
+            print(f"         - {d['doc_id']}: 《{d['title']}》 {facts} ({d['chunk_count']} chunks)")
     model = info["model"]
     print(f"model    {model.get('index_model', model['configured'])}" + (f", dimension {model['dimension']}" if "dimension" in model else ""))
     print(f"         cache {model['cache']}")

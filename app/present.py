@@ -3,6 +3,17 @@ from __future__ import annotations
 
 import re
 
+UNSTATED = "未注明"  # what a document does not say: shown as such, never as "年份未知年" or an empty cell
+
+
+def year_label(year: int | None) -> str:
+    """2018年, or 年份未注明."""
+    return f"{year}年" if year else f"年份{UNSTATED}"
+
+
+def issuer_label(issuer: str | None) -> str:
+    return issuer or f"发文机关{UNSTATED}"
+
 
 def mark_terms(text: str, terms: tuple[str, ...] | list[str], ansi: bool = False) -> str:
     """Mark query keywords in a passage: 【积分入学】, or bold yellow on a terminal. Longest terms first."""

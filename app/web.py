@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zhengce.answer import MARKER_RE, MAX_QUESTION_CHARS, Answer, Generator
+from zhengce.app.examples import example_questions
+from zhengce.app.present import UNSTATED, issuer_label, year_label
 from zhengce.app.web_compare import build_compare_tab
 from zhengce.errors import ZhengceError
 from zhengce.index.search import Hit
@@ -24,7 +26,6 @@ from zhengce.paths import latest_eval_report
 
 CONCURRENCY = 2  # answers are CPU-bound (the model); two at a time keeps a 2-core machine responsive
 QUEUE_MAX = 64  # waiting requests beyond this get "queue full" instead of an ever-growing wait
-EXAMPLES = ["积分入学政策", "今年新增多少学位？", "职业学校和企业怎么合作培养人才", "普惠性幼儿园覆盖率目标是多少"]
 FONT_STACK = ["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Zen Hei", "sans-serif"]
 
 CSS = """
@@ -120,7 +121,7 @@ def card_html(hit: Hit, highlights: tuple[str, ...], shelf: Shelf, marker: int |
     return (
         f'<div class="zc-card" data-chunk="{esc(hit.chunk_id)}">'
         f'<div class="zc-head">{label}<span class="zc-title">《{esc(hit.title)}》</span>'
-        f'<span class="zc-year">{hit.year or "年份未知"}年</span><span class="zc-score">{similarity}</span></div>'
+        f'<span class="zc-year">{year_label(hit.year)}</span><span class="zc-score">{similarity}</span></div>'
         f'<div class="zc-section">§ {section_html(hit.section)}</div>'
         f'<p class="zc-text">{mark_sentences(hit.text, highlights)}</p>'
         f"<details><summary>查看上下文（本节全文）</summary><div class=\"zc-context\">{context}</div></details>"
@@ -157,7 +158,7 @@ def reply_markdown(answer: Answer) -> str:
     if answer.citations:
         lines.append("**出处**")
         for c in answer.citations:
-            lines.append(f"- [{c.marker}] 《{esc(c.hit.title)}》{c.hit.year or ''} · {section_html(c.hit.section)}")
+            lines.append(f"- [{c.marker}] 《{esc(c.hit.title)}》{year_label(c.hit.year)} · {section_html(c.hit.section)}")
     elif answer.possibly_related:
         lines.append("**可能相关的段落（不作为答案）**")
         for h in answer.possibly_related:
@@ -188,12 +189,18 @@ def reader_html(doc_id: str | None, shelf: Shelf) -> str:
             body.append(f'<h{min(depth, 2) + 3} id="{anchor}">{esc(heading)}</h{min(depth, 2) + 3}>')
         previous = parts
         body += [f"<p>{esc(text)}</p>" for text in shelf.sections[(doc_id, path)]]
-    meta = f"{document.get('year') or ''}年 · {esc(document.get('issuer') or '')} · {document.get('date') or ''} · {document['chunk_count']} 个段落"
+    facts = [year_label(document.get("year")), esc(issuer_label(document.get("issuer"))), esc(document.get("date") or "")]
+    meta = " · ".join([f for f in facts if f] + [f"{document['chunk_count']} 个段落"])
     return (
         f'<div class="zc-reader"><h2>《{esc(document["title"])}》</h2><p>{meta}</p>'
         f'<div class="zc-doc"><nav class="zc-outline"><b>目录 Outline</b><ul>{"".join(toc)}</ul></nav>'
         f'<div class="zc-doc-text">{"".join(body)}</div></div></div>'
     )
+
+
+def document_rows(documents: list[dict]) -> list[list]:
+    """The Documents tab's table: what a document does not say reads 未注明, not an empty cell."""
+    return [[d["title"], d.get("year") or UNSTATED, d.get("issuer") or UNSTATED, d["chunk_count"], d["doc_id"]] for d in documents]
 
 
 # ---------------------------------------------------------------- the app
@@ -214,7 +221,8 @@ def build_app(lib: Library, generator: Generator | None = None, generator_name: 
     index = lib.index
     shelf = Shelf.from_index(index)
     years = index.years
-    doc_choices = [(f"{d['title']}（{d.get('year') or '?'}）", d["doc_id"]) for d in index.documents]
+    doc_choices = [(f"{d['title']}（{year_label(d.get('year'))}）", d["doc_id"]) for d in index.documents]
+    examples = example_questions(index.documents)
 
     def run(question: str, history: list[str], years_selected, docs_selected, k) -> Answer:
         return lib.ask(
@@ -226,7 +234,7 @@ def build_app(lib: Library, generator: Generator | None = None, generator_name: 
         chat, asked = list(chat or []), list(asked or [])
         question = (question or "").strip()
         if not question:
-            chat.append({"role": "assistant", "content": "请输入问题，例如：积分入学政策是什么？"})
+            chat.append({"role": "assistant", "content": f"请输入问题{'，例如：' + examples[0] if examples else '。'}"})
             return chat, "", gr.update(), asked
         chat.append({"role": "user", "content": shown_question(question)})
         try:
@@ -251,7 +259,7 @@ def build_app(lib: Library, generator: Generator | None = None, generator_name: 
         gr.Markdown(
             "# 政策问答 zhengce\n"
             f"根据已收录的政策文件回答问题，每句话标注出处（文件、年份、章节）。已收录 {len(index.documents)} 份文件、"
-            f"{len(index.chunks)} 个段落（{', '.join(map(str, years)) or '年份未知'}）。",
+            f"{len(index.chunks)} 个段落（{', '.join(map(str, years)) or '年份' + UNSTATED}）。",
             elem_id="zc-header",
         )
         with gr.Tabs():
@@ -260,13 +268,14 @@ def build_app(lib: Library, generator: Generator | None = None, generator_name: 
                     with gr.Column(scale=3):
                         chatbot = gr.Chatbot(
                             label="对话", height=520, elem_id="zc-chat", buttons=["copy"], feedback_options=None,
-                            placeholder="**请提问**，例如：积分入学政策是什么？ 今年新增多少学位？\n\n回答只来自已收录的文件；找不到答案时会直说。",
+                            placeholder=f"**请提问**{'，例如：' + ' '.join(examples[:2]) if examples else ''}\n\n回答只来自已收录的文件；找不到答案时会直说。",
                         )
                         with gr.Row():
                             box = gr.Textbox(placeholder="输入问题，按回车提问", show_label=False, scale=6,
                                              elem_id="zc-question", max_lines=4, autofocus=True)
                             send = gr.Button("提问", variant="primary", scale=1, elem_id="zc-ask")
-                        gr.Examples(EXAMPLES, inputs=box, label="示例问题")
+                        if examples:
+                            gr.Examples(examples, inputs=box, label="示例问题")
                         clear = gr.Button("清空对话", size="sm", variant="secondary")
                     with gr.Column(scale=2):
                         with gr.Accordion("筛选 Filters", open=False):
@@ -283,8 +292,8 @@ def build_app(lib: Library, generator: Generator | None = None, generator_name: 
                 clear.click(lambda: ([], "", sources_html(None, shelf), []), None, outputs, api_visibility="private")
             with gr.Tab("文件 Documents", id="documents"):
                 gr.Dataframe(
-                    [[d["title"], d.get("year"), d.get("issuer", ""), d["chunk_count"], d["doc_id"]] for d in index.documents],
-                    headers=["标题", "年份", "发文机关", "段落数", "文件 id"], interactive=False, label="已收录的文件",
+                    document_rows(index.documents), headers=["标题", "年份", "发文机关", "段落数", "文件 id"],
+                    interactive=False, label="已收录的文件",
                     elem_id="zc-doc-table",
                 )
                 pick = gr.Dropdown(doc_choices, value=doc_choices[0][1] if doc_choices else None, label="阅读文件")

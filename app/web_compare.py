@@ -12,12 +12,12 @@ from __future__ import annotations
 import html
 import re
 
+from zhengce.app.examples import example_topics
 from zhengce.compare import Comparison
 from zhengce.errors import ZhengceError
 from zhengce.ingest.records import SECTION_SEPARATOR
 from zhengce.library import Library
 
-TOPIC_EXAMPLES = ["学前教育", "智慧教室", "义务教育 大班额", "教师队伍建设"]
 CONCURRENCY = 2
 
 COMPARE_CSS = """
@@ -114,6 +114,7 @@ def build_compare_tab(lib: Library) -> None:
     import gradio as gr
 
     years = [str(y) for y in lib.years]
+    topics = example_topics(lib.documents)
 
     def run(topic: str, chosen: list[str] | None, k: int) -> tuple[str, dict]:
         try:
@@ -124,11 +125,12 @@ def build_compare_tab(lib: Library) -> None:
 
     with gr.Tab("年度对比 Compare years", id="compare"):
         with gr.Row():
-            topic = gr.Textbox(value="学前教育", label="主题 Topic", scale=4, elem_id="zc-cmp-topic")
+            topic = gr.Textbox(value=topics[0] if topics else "", label="主题 Topic", scale=4, elem_id="zc-cmp-topic")
             chosen = gr.CheckboxGroup(years, value=years, label="年份 Years（至少两个）", scale=3, elem_id="zc-cmp-years")
             k = gr.Slider(1, 6, value=3, step=1, label="每年段落数", scale=2)
             go = gr.Button("对比", variant="primary", scale=1, elem_id="zc-cmp-go")
-        gr.Examples(TOPIC_EXAMPLES, inputs=topic, label="示例主题")
+        if topics:
+            gr.Examples(topics, inputs=topic, label="示例主题")
         if len(years) < 2:
             gr.Markdown(f"只索引了 {', '.join(years) or '零'} 年的文件。用 `zhengce add 文件 --year 年份` 添加另一年的计划后即可对比。")
         output = gr.HTML(elem_id="zc-cmp-output")

@@ -25,6 +25,7 @@ import numpy as np
 
 from zhengce.errors import ZhengceError
 from zhengce.settings import ChunkConfig, DenseIndexConfig
+from zhengce.ingest.clean import to_simplified
 from zhengce.ingest.records import Chunk, Document, DocumentMeta
 from zhengce.index.embed import EMBED_TEXT_VERSION, Embedder, embedding_text, sentences, text_hash
 from zhengce.index.tokenize import tokenize, tokenizer_id
@@ -97,8 +98,21 @@ class LoadedIndex:
     @cached_property
     def plain_text(self) -> str:
         """Every document's cleaned text (headings included) without brackets, for "do the documents ever
-        mention X" checks: the plan writes 新（扩）建 where a reader writes 扩建."""
-        return re.sub(r"[（）()]", "", "\n".join(d["text"] for d in self.documents))
+        mention X" checks: the plan writes 新（扩）建 where a reader writes 扩建. In simplified characters, like
+        the word lists the checks take their names from."""
+        return to_simplified(re.sub(r"[（）()]", "", "\n".join(d["text"] for d in self.documents)))
+
+    @cached_property
+    def row_places(self) -> list[frozenset[str]]:
+        """The places each chunk's document is about (its title's and issuers', index/scope.py)."""
+        from zhengce.index.scope import document_places
+
+        by_doc = {d["doc_id"]: document_places(d) for d in self.documents}
+        return [by_doc.get(c.doc_id, frozenset()) for c in self.chunks]
+
+    @cached_property
+    def places(self) -> frozenset[str]:
+        return frozenset().union(*self.row_places) if self.chunks else frozenset()
 
     @cached_property
     def sentence_bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -146,6 +160,12 @@ def read_manifest(generation: Path) -> dict:
         raise IndexOutdated(
             f"index in {generation.parent} embeds {manifest.get('model', {}).get('embed_text')!r}, this zhengce embeds "
             f"{EMBED_TEXT_VERSION!r}; rebuild with: zhengce index"
+        )
+    tokenizer = manifest.get("keyword", {}).get("tokenizer")
+    if tokenizer != tokenizer_id():  # e.g. built before keywords were converted to simplified characters
+        raise IndexOutdated(
+            f"index in {generation.parent} cuts keywords with {tokenizer!r}, this zhengce with {tokenizer_id()!r}; "
+            "rebuild with: zhengce index"
         )
     return manifest
 

@@ -4,6 +4,9 @@ jieba, because it is mature, pure Python, MIT-licensed, needs no model download,
 dictionary: policy terms such as 积分入学, 大班额, 普惠性 stay whole (index/policy_terms.txt). Its
 search mode also emits the parts of long words (积分入学 → 积分, 入学, 积分入学), so a query for 入学
 still finds 积分入学.
+
+Tokens are cut from normalize_for_index(text): half-width, lower case and simplified characters, so 學校
+and 学校 are one word for the index and for queries.
 """
 from __future__ import annotations
 
@@ -35,9 +38,10 @@ def jieba_tokenizer():
 
 
 def tokenizer_id() -> str:
-    """Recorded in the index manifest: a different dictionary means a different keyword index."""
+    """Recorded in the index manifest: a different dictionary or normalization means a different keyword
+    index. "t2s": text is converted to simplified characters before cutting (ingest/clean.py)."""
     digest = hashlib.sha256(POLICY_TERMS.read_bytes()).hexdigest()[:12]
-    return f"jieba-search+policy-terms-{digest}"
+    return f"t2s+jieba-search+policy-terms-{digest}"
 
 
 def tokenize(text: str) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Characters that make up Chinese running text: CJK ideographs plus full-width and CJK punctuation
 # (quotes included, because scrapes put stray spaces around “ ”).
@@ -144,5 +145,23 @@ def tidy_lines(text: str) -> str:
 
 
 def normalize_for_index(text: str) -> str:
-    """What keyword search compares: full-width → half-width (NFKC), lower case. Never shown to people."""
-    return unicodedata.normalize("NFKC", text).lower()
+    """What keyword search compares: full-width → half-width (NFKC), simplified characters, lower case.
+    Never shown to people: passages stay in the script they were written in."""
+    return to_simplified(unicodedata.normalize("NFKC", text)).lower()
+
+
+@lru_cache(maxsize=1)
+def simplifier():
+    """OpenCC's t2s converter, built once (it loads its dictionaries; converting is then fast)."""
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """學校 → 学校, so that a simplified question finds a traditional (Taiwan, Hong Kong, older) document
+    and the other way round. OpenCC converts by phrase, not by character: 乾燥 → 干燥 but 乾隆 stays."""
+    try:
+        return simplifier().convert(text)
+    except UnicodeEncodeError:  # a lone surrogate (possible in a pasted query) cannot reach the C++ library
+        return simplifier().convert(text.encode("utf-8", "replace").decode("utf-8"))

@@ -5,14 +5,16 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from zhengce.library import IndexResult, check_corpus_dir, index_corpus
-from zhengce.ingest.catalog import read_catalog, update_catalog
+from zhengce.index.store import file_sha256, load_index
+from zhengce.ingest.catalog import check_year, read_catalog, update_catalog
 from zhengce.errors import ZhengceError
+from zhengce.ingest.duplicates import Fingerprint, NearDuplicate, fingerprint, near_duplicate_of, same_content, same_content_reason
 from zhengce.ingest.load import SUPPORTED_SUFFIXES, LoadError
-from zhengce.ingest.pipeline import CorpusProblem, ingest_file
+from zhengce.ingest.pipeline import CorpusProblem, corpus_files, ingest_file
 from zhengce.ingest.records import DocumentMeta
 
 
@@ -21,6 +23,7 @@ class AddResult:
     added: list[DocumentMeta]
     problems: list[CorpusProblem]  # files that were not added, one line each
     index: IndexResult | None  # None when nothing was added
+    notes: list[NearDuplicate] = field(default_factory=list)  # added, but they look like copies of corpus documents
 
 
 def add_documents(
@@ -37,17 +40,24 @@ def add_documents(
     check_corpus_dir(corpus_dir)
     if title and len(files) > 1:
         raise ZhengceError("--title applies to one file; add the files one at a time to give each its title")
+    if year is not None:
+        check_year(year, f"--year for {', '.join(f.name for f in files)}")
     catalog = read_catalog(corpus_dir)
+    corpus = corpus_fingerprints(corpus_dir, index_dir, catalog)
     added: list[DocumentMeta] = []
     entries: list[dict] = []
     problems: list[CorpusProblem] = []
+    notes: list[NearDuplicate] = []
     today = dt.date.today().isoformat()
     for source in files:
         try:
-            meta = add_one(source, corpus_dir, catalog, year, title, replace)
+            meta, mark = add_one(source, corpus_dir, catalog, year, title, replace, corpus)
         except LoadError as exc:
             problems.append(CorpusProblem(source.name, str(exc)))
             continue
+        note = near_duplicate_of(mark, corpus)
+        notes += [note] if note else []
+        corpus = [f for f in corpus if f.file != mark.file] + [mark]  # two copies in one call: the second is refused
         added.append(meta)
         if meta.file in catalog:  # an entry people may have edited: change only what was asked
             entries.append({"file": meta.file, "year": year, "title": title})
@@ -57,10 +67,12 @@ def add_documents(
         return AddResult(added, problems, None)
     update_catalog(corpus_dir, entries)
     result = index_corpus(corpus_dir, index_dir, model_id=model_id, show_progress=show_progress)
-    return AddResult(added, problems, result)
+    return AddResult(added, problems, result, notes)
 
 
-def add_one(source: Path, corpus_dir: Path, catalog: dict, year: int | None, title: str | None, replace: bool) -> DocumentMeta:
+def add_one(
+    source: Path, corpus_dir: Path, catalog: dict, year: int | None, title: str | None, replace: bool, corpus: list[Fingerprint]
+) -> tuple[DocumentMeta, Fingerprint]:
     name = source.name
     if not source.is_file():
         raise LoadError(f"{name}: no such file ({source})")
@@ -75,10 +87,35 @@ def add_one(source: Path, corpus_dir: Path, catalog: dict, year: int | None, tit
         raise LoadError(f"{name}: the corpus already has {twins[0]} (document ids are file names without extension); rename the new file")
     entry = dict(catalog.get(name, {}))
     entry.update({k: v for k, v in (("year", year), ("title", title)) if v is not None})
-    meta = ingest_file(source, entry).meta  # raises LoadError for a bad file: nothing copied
+    document = ingest_file(source, entry)  # raises LoadError for a bad file: nothing copied
+    mark = fingerprint(name, document.meta.title, document.text)
+    original = same_content(mark, corpus)  # the file it replaces, of the same name, does not count
+    if original:
+        raise LoadError(same_content_reason(mark, original))  # printed as "not added: …"
     if not same_place:
         copy_atomically(source, target)
-    return meta
+    return document.meta, mark
+
+
+def corpus_fingerprints(corpus_dir: Path, index_dir: Path, catalog: dict) -> list[Fingerprint]:
+    """What new files are compared with: every corpus document's cleaned text, taken from the index where
+    the file has not changed since (same sha256), read again otherwise (the corpus is the source of truth).
+    Reading a few hundred PDFs again would double the time of every zhengce add."""
+    try:
+        indexed = {d["file"]: d for d in load_index(index_dir).documents}
+    except ZhengceError:  # no index yet, or an outdated one
+        indexed = {}
+    marks = []
+    for path in corpus_files(corpus_dir):
+        record = indexed.get(path.name)
+        if record is None or record.get("sha256") != file_sha256(path):
+            try:
+                document = ingest_file(path, catalog.get(path.name, {}))
+            except LoadError:
+                continue  # reported when the corpus is indexed
+            record = {"title": document.meta.title, "text": document.text}
+        marks.append(fingerprint(path.name, record["title"], record["text"]))
+    return marks
 
 
 def copy_atomically(source: Path, target: Path) -> None:

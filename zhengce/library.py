@@ -25,6 +25,7 @@ from zhengce.index import embed
 from zhengce.index.embed import Embedder, default_model_id
 from zhengce.index.search import MODES, Hit, search
 from zhengce.index.store import BuildReport, IndexMissing, IndexOutdated, LoadedIndex, build_index, current_generation, load_index, read_manifest
+from zhengce.ingest.duplicates import NearDuplicate, fingerprint, near_duplicates
 from zhengce.ingest.pipeline import CorpusProblem, chunk_corpus, ingest_corpus
 from zhengce.paths import default_corpus_dir, default_index_dir
 from zhengce.settings import AnswerConfig, ChunkConfig, CompareConfig, JudgeConfig, SearchConfig
@@ -38,7 +39,8 @@ if TYPE_CHECKING:  # loaded on first use: `import zhengce` stays light
 @dataclass(frozen=True)
 class IndexResult:
     report: BuildReport
-    problems: list[CorpusProblem]
+    problems: list[CorpusProblem]  # files skipped, one line each
+    notes: list[NearDuplicate] = field(default_factory=list)  # indexed, but they look like copies of others
 
 
 def check_corpus_dir(corpus_dir: Path) -> None:
@@ -65,7 +67,8 @@ def index_corpus(
     with tqdm(total=len(chunks), desc="embedding", unit="chunk", disable=not show_progress, file=sys.stderr) as bar:
         report = build_index(index_dir, documents, chunks, embedder, chunk_config, progress=bar.update)
         bar.update(bar.total - bar.n)  # chunks reused from the last build count as done
-    return IndexResult(report, problems)
+    notes = near_duplicates([fingerprint(d.meta.file, d.meta.title, d.text) for d in documents])
+    return IndexResult(report, problems, notes)
 
 
 def open_index(index_dir: Path) -> tuple[LoadedIndex, Embedder]:
@@ -240,8 +243,9 @@ class Library:
             config=self.answer_config, search_config=self.search_config, judge_config=self.judge_config,
         )
 
-    def compare(self, topic: str, *, years=None, k: int = 3) -> "Comparison":
-        """The topic's best passages per year and what changed between consecutive years."""
+    def compare(self, topic: str, *, years=None, k: int = 3, series: str | None = None) -> "Comparison":
+        """The topic's best passages per year and what changed between consecutive years, within one
+        series of documents (same issuer and kind); series: e.g. "临澜市教育局·要点" (default: the topic's)."""
         from dataclasses import replace
 
         from zhengce.compare import compare
@@ -249,7 +253,7 @@ class Library:
         topic = check_text(topic, "empty topic; e.g. zhengce compare 学前教育")
         chosen = check_years(years)
         config = replace(self.compare_config, k=check_k(k, self.answer_config.max_k))
-        return compare(self.index, self.embedder, topic, years=sorted(chosen) if chosen else None, config=config)
+        return compare(self.index, self.embedder, topic, years=sorted(chosen) if chosen else None, config=config, series=series)
 
     def add(self, files: Iterable[str | os.PathLike], *, year: int | None = None, title: str | None = None,
             replace: bool = False, progress: bool = False) -> "AddResult":
