@@ -12,7 +12,7 @@ from pathlib import Path
 
 from zhengce.eval.run import ItemResult, tag_order
 
-TABLE_COLUMNS = ("n", "hit@1", "hit@3", "hit@5", "recall@k", "mrr@10", "ndcg@10", "oos_flagged", "false_flags", "oos_flagged_or_hedged", "hedged", "latency_ms_p50", "latency_ms_p95")
+TABLE_COLUMNS = ("n", "hit@1", "hit@3", "hit@5", "recall@k", "mrr@10", "ndcg@10", "oos_flagged", "false_flags", "oos_flagged_or_hedged", "hedged", "wrong_doc", "latency_ms_p50", "latency_ms_p95")
 CHART_METRICS = ("hit@5", "mrr@10")
 
 
@@ -25,7 +25,9 @@ def fmt(value) -> str:
 def summary_table(per_tag: dict) -> list[str]:
     lines = ["| tag | " + " | ".join(TABLE_COLUMNS) + " |", "| --- |" + " ---: |" * len(TABLE_COLUMNS)]
     for tag, row in per_tag.items():
-        n = row["n"] if tag != "out_of_scope" else row["n_out_of_scope"]
+        n = row["n"] if tag not in ("out_of_scope", "near", "far") else row["n_out_of_scope"]
+        if not n and not row["n_out_of_scope"]:
+            continue  # no question of this tag in this half: no row rather than a row of dashes
         cells = [fmt(n)] + [fmt(row[c]) for c in TABLE_COLUMNS[1:]]
         lines.append(f"| {tag} | " + " | ".join(cells) + " |")
     return lines
@@ -41,8 +43,10 @@ def failure_lines(results: list[ItemResult]) -> list[str]:
         elif r.hit[5] == 0.0:
             why = f"gold not in top 5 (first at rank {r.first_rank})" if r.first_rank else "gold not in the top k"
             why += "; also flagged unanswerable" if r.flagged else ""
-        else:
+        elif r.flagged:
             why = f"gold at rank {r.first_rank} but flagged unanswerable ({r.reason})"
+        else:
+            why = f"answer quoted {', '.join(r.answer_docs)}, not the gold document"
         lines.append(f"- **{r.id}** [{r.mode}, {r.split}, {', '.join(r.tags)}] {r.query} — {why}")
         for p in r.top:
             scores = ", ".join(
@@ -64,7 +68,8 @@ def render_markdown(summary: dict, results: list[ItemResult], meta: dict, chart_
         "hit@n: a passage covering a gold substring is among the top n; recall@k: share of gold substrings "
         "covered by the top k; oos_flagged: out-of-scope questions judged unanswerable; false_flags: "
         "answerable questions judged unanswerable; oos_flagged_or_hedged: out-of-scope questions judged "
-        "unanswerable or answered with a caution (把握不大); hedged: answerable questions answered with a caution. "
+        "unanswerable or answered with a caution (把握不大); hedged: answerable questions answered with a caution; "
+        "wrong_doc: answers (hybrid) quoting another document than the question's gold document. "
         "Tune on dev, report held-out.",
         "",
     ]
@@ -74,7 +79,7 @@ def render_markdown(summary: dict, results: list[ItemResult], meta: dict, chart_
         for split in ("heldout", "dev", "all"):
             if split in splits:
                 lines += [f"## {mode} — {split}", "", *summary_table(splits[split]), ""]
-    lines += ["## Failures", "", "Answerable questions whose gold is not in the top 5, wrong flags, with the top 3 passages (✓ covers gold).", ""]
+    lines += ["## Failures", "", "Answerable questions whose gold is not in the top 5, wrong flags, answers from another document, with the top 3 passages (✓ covers gold).", ""]
     for mode in sorted(summary, key=lambda m: m != "hybrid"):  # hybrid first: it is what people use
         lines += [f"### {mode}", "", *failure_lines([r for r in results if r.mode == mode]), ""]
     return "\n".join(lines) + "\n"

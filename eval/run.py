@@ -13,6 +13,7 @@ from pathlib import Path
 from zhengce.eval import metrics
 from zhengce.eval.testset import OUT_OF_SCOPE, TestItem, missing_gold
 from zhengce.errors import ZhengceError
+from zhengce.answer import evidence_hits
 from zhengce.index.answerable import verdict_for
 from zhengce.index.search import MODES, Hit
 from zhengce.index.store import LoadedIndex
@@ -53,13 +54,18 @@ class ItemResult:
     reason: str
     seconds: float  # search time for this query (embedding + retrieval + fusion)
     top: tuple[Passage, ...]
+    # hybrid only (what people get): the documents the answer quoted, and whether one is not the gold
+    # document (None when the item names no gold document, or for other modes)
+    answer_docs: tuple[str, ...] = ()
+    wrong_document: bool | None = None
 
     @property
     def failed(self) -> bool:
-        """Shown in the failure list: answerable but missed in the top 5, or the judge got it wrong."""
+        """Shown in the failure list: answerable but missed in the top 5, the judge got it wrong, or the
+        answer quoted another document than the gold one."""
         if not self.answerable:
             return not self.flagged
-        return self.hit[5] == 0.0 or self.flagged
+        return self.hit[5] == 0.0 or self.flagged or bool(self.wrong_document)
 
     def to_json(self) -> dict:
         row = asdict(self)
@@ -76,8 +82,15 @@ def check_testset(items: list[TestItem], index: LoadedIndex) -> None:
 
 def evaluate_item(item: TestItem, hits: list[Hit], mode: str, k: int, seconds: float, lib: Library) -> ItemResult:
     coverage = [metrics.covered_golds(h.text, item.gold) for h in hits]
-    verdict = verdict_for(lib.index, item.query, hits, lib.judge_config)
+    # judged on what `ask` would quote: the evidence among the top 5 (ask's default k)
+    verdict = verdict_for(lib.index, item.query, hits, lib.judge_config, evidence=evidence_hits(item.query, hits[:5]))
     n_gold = len(item.gold)
+    answer_docs, wrong = (), None
+    if mode == "hybrid" and item.answerable:
+        answer = lib.ask(item.query)
+        answer_docs = tuple(dict.fromkeys(c.hit.doc_id for c in answer.citations))
+        if item.doc:
+            wrong = any(doc != Path(item.doc).stem for doc in answer_docs)
     return ItemResult(
         id=item.id,
         query=item.query,
@@ -95,6 +108,8 @@ def evaluate_item(item: TestItem, hits: list[Hit], mode: str, k: int, seconds: f
         confidence=round(verdict.confidence, 4),
         reason=verdict.reason,
         seconds=seconds,
+        answer_docs=answer_docs,
+        wrong_document=wrong,
         top=tuple(
             Passage(h.rank, h.section, h.text, h.dense_score, h.bm25_score, bool(c))
             for h, c in zip(hits[:TOP_SHOWN], coverage)
@@ -141,6 +156,9 @@ def summarize_group(results: list[ItemResult]) -> dict:
     row["oos_flagged_or_hedged"], row["hedged"] = metrics.flag_rates(
         [r.flagged or r.hedged for r in out_of_scope], [r.hedged for r in answerable]
     )
+    with_doc = [r for r in answerable if r.wrong_document is not None]
+    # answers quoting another document than the gold one, among answerable questions naming their document
+    row["wrong_doc"] = metrics.mean([float(r.wrong_document) for r in with_doc])
     latencies = [r.seconds * 1000 for r in results]
     row["latency_ms_p50"] = metrics.percentile(latencies, 50)
     row["latency_ms_p95"] = metrics.percentile(latencies, 95)
@@ -165,7 +183,8 @@ def summarize(results: list[ItemResult]) -> dict:
     return summary
 
 
-TAG_ORDER = ("keyword", "question", "paraphrase", "numeric", "english", OUT_OF_SCOPE)
+TAG_ORDER = ("keyword", "question", "paraphrase", "colloquial", "numeric", "english", "year_specific", "place_specific",
+             "confuser", "traditional", "cross_domain", OUT_OF_SCOPE, "near", "far")
 
 
 def tag_order(tag: str) -> tuple[int, str]:

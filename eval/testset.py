@@ -3,6 +3,9 @@
     {"id": "q097", "query": "私立初中报名的人太多了怎么决定收谁", "gold": ["招生计划的50%采取电脑摇号方式录取"],
      "tags": ["paraphrase"], "split": "heldout"}
 
+A collection's test set also names the gold document ("doc": "doc03.html"), so an answer quoting another
+document can be counted as wrong even when it quotes similar words.
+
 An item without gold is out of scope: nothing in the corpus answers it (tag "out_of_scope").
 Tune only on split "dev"; "heldout" is for reporting.
 """
@@ -20,7 +23,7 @@ DEFAULT_TESTSET = Path(__file__).with_name("testset_2018.jsonl")
 BLIND_TESTSET = Path(__file__).with_name("testset_2018_blind.jsonl")
 SPLITS = ("dev", "heldout")
 OUT_OF_SCOPE = "out_of_scope"
-FIELDS = {"id", "query", "gold", "tags", "split", "chunk_ids"}
+FIELDS = {"id", "query", "gold", "doc", "tags", "split", "chunk_ids"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class TestItem:
     tags: tuple[str, ...]
     split: str
     chunk_ids: tuple[str, ...] = ()  # optional, informative only: relevance is judged by gold substrings
+    doc: str = ""  # optional: the file whose text holds the gold (a collection's test set names it)
 
     @property
     def answerable(self) -> bool:
@@ -61,6 +65,7 @@ def load_testset(path: Path = DEFAULT_TESTSET) -> list[TestItem]:
             tags=tuple(str(t) for t in row["tags"]),
             split=str(row["split"]),
             chunk_ids=tuple(str(c) for c in row.get("chunk_ids") or ()),
+            doc=str(row.get("doc") or ""),
         )
         if item.id in ids:
             raise ZhengceError(f"{where}: duplicate id {item.id}")

@@ -28,6 +28,7 @@ from typing import Sequence
 
 from zhengce.index.default_model import DEFAULT_MODEL_ID
 from zhengce.index.query_terms import concept_forms, named_concepts
+from zhengce.index.scope import lacking
 from zhengce.index.search import HAN_RE, Hit
 from zhengce.index.tokenize import tokenize
 from zhengce.ingest.clean import normalize_for_index
@@ -103,9 +104,21 @@ def mentioned(name: str, text: str, window: int = JUDGE.mention_window, looks: i
     return False
 
 
-def verdict_for(index, question: str, hits: list[Hit], config: JudgeConfig = JUDGE) -> Verdict:
-    """The verdict for a search of this index: what the app, `zhengce ask` and `zhengce eval` call."""
-    return judge(question, hits, index.model_id, missing_concepts(question, index, config), config)
+def verdict_for(index, question: str, hits: list[Hit], config: JudgeConfig = JUDGE, evidence: list[Hit] | None = None) -> Verdict:
+    """The verdict for a search of this index: what the app, `zhengce ask` and `zhengce eval` call.
+
+    evidence: the passages an answer would quote (zhengce/answer.py: those of the best passage's document);
+    by default those of the top hit's document among the top hits. The verdict is about them, not about
+    a passage of another document that the answer would not quote."""
+    if evidence is None:
+        evidence = [h for h in hits[: config.judge_hits] if h.doc_id == hits[0].doc_id] if hits else []
+    verdict = judge(question, evidence, index.model_id, missing_concepts(question, index, config), config)
+    absent = lacking(question, index, hits[: config.judge_hits])
+    if absent and verdict.answerable:
+        # 临澜市2020年… of a collection without that plan: the passages of other years or places would
+        # answer with the wrong figures, however similar they are
+        return replace(verdict, answerable=False, hedged=False, reason=f"{'；'.join(absent)}：{verdict.reason}")
+    return verdict
 
 
 def judge(question: str, hits: list[Hit], model_id: str, missing: Sequence[str] = (), config: JudgeConfig = JUDGE) -> Verdict:

@@ -12,7 +12,8 @@ from zhengce.index.embed import Embedder
 from zhengce.index.query_terms import expand_query
 from zhengce.index.store import LoadedIndex
 from zhengce.index.tokenize import tokenize
-from zhengce.index.years import diversify_years, prefer_years, query_years, without_years
+from zhengce.index.scope import Scope, prefer_scope, question_scope
+from zhengce.index.years import diversify_years, without_years
 
 MODES = ("hybrid", "dense", "bm25")
 HAN_RE = re.compile(r"[\u3400-\u9fff]")
@@ -167,14 +168,16 @@ def keyword_rows(scores: np.ndarray, mask: np.ndarray | None, n: int, min_share:
     return [r for r in rows if scores[r] >= min_share * scores[rows[0]]] if rows else rows
 
 
-def arrange_by_year(
-    index: LoadedIndex, named: set[int], ranked: list[tuple[int, float]], k: int, filtered: bool, max_share: float
+def arrange_by_scope(
+    index: LoadedIndex, scope: Scope, ranked: list[tuple[int, float]], k: int, filtered: bool, max_share: float
 ) -> list[tuple[int, float]]:
-    """A question naming an indexed year prefers that year; otherwise no single year fills the top k."""
-    row_years = index.row_years
+    """A question naming an indexed year or place prefers documents of that year and place; otherwise no
+    single year fills the top k."""
     if filtered:
         return ranked[:k]
-    return prefer_years(ranked, row_years, named, k) if named else diversify_years(ranked, row_years, k, max_share)
+    if scope.named:
+        return prefer_scope(ranked, index.row_years, index.row_places, scope, k)
+    return diversify_years(ranked, index.row_years, k, max_share)
 
 
 def search(
@@ -195,9 +198,12 @@ def search(
     if mode != "bm25" and embedder is None:
         raise ZhengceError(f"mode {mode!r} needs the embedding model")
     mask = filter_mask(index, years, doc_ids)
-    # A named year becomes a preference; left in the query, "2019年" would match every preamble that says 2019年
-    named = set() if years else query_years(query, index.years)
-    query = without_years(query) if named else query
+    # A named year or place becomes a preference (index/scope.py); left in the query, "2019年" would match
+    # every preamble that says 2019年
+    scope = question_scope(query, index.years, index.places)
+    if years:  # a year filter decides the years: the question's own year mentions no longer reorder
+        scope = Scope(places=scope.places)
+    query = without_years(query) if scope.years else query
     n_candidates = max(k * config.candidates_per_hit, config.min_candidates)
     asked = query
     # 私立 → + 民办: readers' words, the documents' words (index/query_terms.txt); for an English question
@@ -224,7 +230,7 @@ def search(
             k=config.rrf_k,
         )
         ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:n_pool]
-    ranked = arrange_by_year(index, named, ranked, k, filtered=bool(years), max_share=config.year_max_share)
+    ranked = arrange_by_scope(index, scope, ranked, k, filtered=bool(years), max_share=config.year_max_share)
     # the similarity shown and judged is the question's as asked (not the feedback query's), computed
     # for the hits themselves: a large index scored only its HNSW candidates
     rows = np.array([row for row, _ in ranked], dtype=np.int64)

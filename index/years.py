@@ -1,6 +1,7 @@
-"""Year-aware ordering of a ranking: prefer the year a question names, otherwise mix the years.
+"""Year-aware ordering of a ranking when a question names no year: mix the years (index/scope.py prefers
+the year and place a question does name).
 
-Both work on a ranked list of (row, score) longer than k and return the top k, so they sit after
+It works on a ranked list of (row, score) longer than k and returns the top k, so it sits after
 fusion without touching how scores are computed.
 """
 from __future__ import annotations
@@ -11,20 +12,9 @@ from collections import Counter
 
 from zhengce.settings import SearchConfig
 
-# "2019年", "2019 年", "2019年度"; a bare 2019 counts too when no digit touches it ("2019智慧教室")
+# "2019年", "2019 年", "2019年度"; a bare 2019 counts too when no digit touches it ("2019智慧教室").
+# Which of them name a document's year is index/scope.py's business; here they are only taken out.
 QUERY_YEAR_RE = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?![\d.%％])")
-
-
-def query_years(query: str, known_years: set[int] | list[int]) -> set[int]:
-    """The indexed years a question names: "2019年智慧教室建设目标" → {2019}. Years not indexed are ignored."""
-    return {int(y) for y in QUERY_YEAR_RE.findall(query)} & set(known_years)
-
-
-def prefer_years(ranked: list[tuple[int, float]], row_years: list[int | None], years: set[int], k: int) -> list[tuple[int, float]]:
-    """Passages of the named years first, each group in its original order; other years fill the rest."""
-    named = [item for item in ranked if row_years[item[0]] in years]
-    other = [item for item in ranked if row_years[item[0]] not in years]
-    return (named + other)[:k]
 
 
 def diversify_years(

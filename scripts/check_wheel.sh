@@ -9,8 +9,9 @@ work=$(mktemp -d /tmp/zhengce-wheel.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 echo "wheel: building"
-rm -rf dist
+rm -rf dist build
 .venv/bin/python -m pip --disable-pip-version-check wheel -q --no-deps --no-build-isolation -w dist . >/dev/null
+rm -rf build  # setuptools' staging copy: not ours to keep
 wheel=$(ls dist/zhengce-*.whl)
 echo "wheel: $wheel"
 top_level=$(.venv/bin/python - "$wheel" <<'EOF'

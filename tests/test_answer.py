@@ -148,7 +148,7 @@ def test_a_hedged_verdict_puts_a_caution_before_the_answer(fake_index, monkeypat
     index, embedder, _ = fake_index
     sure = answer_question(index, embedder, "积分入学政策")
     assert not sure.hedged and HEDGE_NOTICE not in sure.notices
-    monkeypatch.setattr(zhengce.answer, "verdict_for", lambda *args: Verdict(True, 0.7, "文件中可能有相关内容（把握不大）", hedged=True))
+    monkeypatch.setattr(zhengce.answer, "verdict_for", lambda *args, **kwargs: Verdict(True, 0.7, "文件中可能有相关内容（把握不大）", hedged=True))
     hedged = answer_question(index, embedder, "积分入学政策")
     assert hedged.answerable and hedged.hedged and hedged.notices[0] == HEDGE_NOTICE
     assert hedged.to_json()["hedged"] is True

@@ -5,8 +5,13 @@ from zhengce.library import index_corpus
 from zhengce.index.embed import load_embedder
 from zhengce.index.search import search
 from zhengce.index.store import load_index
-from zhengce.index.years import diversify_years, prefer_years, query_years
+from zhengce.index.scope import prefer_scope, question_scope
+from zhengce.index.years import diversify_years
 from plans import add_plans
+
+
+def query_years(query, known):
+    return set(question_scope(query, known, frozenset()).years)
 
 
 def test_query_years():
@@ -14,6 +19,8 @@ def test_query_years():
     assert query_years("2019和2020年的学前教育", [2018, 2019, 2020]) == {2019, 2020}
     assert query_years("2017年的目标", {2018, 2019}) == set()  # not indexed: nothing to prefer
     assert query_years("新增学位20190个，覆盖率2019%", {2019}) == set()
+    assert query_years("2016年8月31日前出生的孩子", {2016}) == set()  # a date, not a document's year
+    assert question_scope("2017年的目标", {2018}, frozenset()).unknown_years == (2017,)
 
 
 # rows 0..5 of years A A A A B B, ranked in row order with falling scores
@@ -22,7 +29,8 @@ RANKED = [(row, 1.0 - row / 10) for row in range(6)]
 
 
 def test_prefer_years_moves_the_named_year_first_keeping_order():
-    assert [r for r, _ in prefer_years(RANKED, YEARS, {2019}, 4)] == [4, 5, 0, 1]
+    scope = question_scope("2019年", {2018, 2019}, frozenset())
+    assert [r for r, _ in prefer_scope(RANKED, YEARS, [frozenset()] * 6, scope, 4)] == [4, 5, 0, 1]
 
 
 def test_diversify_caps_one_year_at_60_percent_of_k():

@@ -30,6 +30,8 @@ UNCITED_MARK = "〔无出处〕"
 # A generated sentence: text up to its end punctuation plus the markers right after it ("…。[1][2]").
 GENERATED_SENTENCE_RE = re.compile(r"[^。！？!?\n]+(?:[。！？!?]+|\n|$)(?:\s*\[\d+\])*|\n")
 HAS_WORDS_RE = re.compile(r"[\w\u3400-\u9fff]")
+# A question that asks to set documents side by side may be answered from several of them
+COMPARING_RE = re.compile(r"对比|比较|相比|比起|变化|区别|不同|异同|差别|分别|各自|历年|逐年|[和与跟同].{1,16}比")
 NO_ANSWER_TEXT = "已收录的文件中没有找到能回答这个问题的内容。下面是最接近的段落，仅供参考，不能作为答案。"
 HEDGE_NOTICE = "把握不大：文件中未必有直接回答这个问题的内容，请对照引用的原文核实"
 
@@ -199,6 +201,15 @@ def check_generated(raw: str, hits: list[Hit], scored: list[Sentence]) -> tuple[
     return "".join(sentences), citations, notices
 
 
+def evidence_hits(question: str, hits: list[Hit], config: AnswerConfig = ANSWER) -> list[Hit]:
+    """The passages an answer may quote: those of the best passage's document. Two plans of different
+    years or places often say the same thing with other numbers (新增学位3600个 / 4500个); quoting the best
+    sentence of any passage mixed them. A question that compares (对比, 变化, 和…比) keeps them all."""
+    if not hits or not config.one_document or COMPARING_RE.search(question):
+        return hits
+    return [h for h in hits if h.doc_id == hits[0].doc_id]
+
+
 def answer_question(
     index: LoadedIndex,
     embedder: Embedder,
@@ -228,8 +239,9 @@ def answer_question(
     if query != question:
         notices.append(f"结合上一个问题理解为：{query}")
     hits = search(index, embedder, query, k=k, years=years, doc_ids=doc_ids, config=search_config)
-    scored = score_sentences(index, embedder, query, hits, focus=question, config=config)
-    verdict: Verdict = verdict_for(index, query, hits, judge_config)
+    evidence = evidence_hits(question, hits, config)
+    scored = score_sentences(index, embedder, query, evidence, focus=question, config=config)
+    verdict: Verdict = verdict_for(index, query, hits, judge_config, evidence=evidence)
     common = dict(question=question, search_query=query, confidence=verdict.confidence, reason=verdict.reason)
     if not verdict.answerable or not scored:
         return Answer(text=NO_ANSWER_TEXT, answerable=False, citations=(), possibly_related=tuple(hits[: config.possibly_related]),
@@ -240,7 +252,7 @@ def answer_question(
     generated_by = "extractive"
     if generator is not None:
         try:
-            generated, generated_citations, checks = check_generated(generator(query, hits), hits, scored)
+            generated, generated_citations, checks = check_generated(generator(query, evidence), evidence, scored)
         except ZhengceError as exc:
             notices.append(f"生成模型不可用（{exc}），已改用摘录式回答")
         else:

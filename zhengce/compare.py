@@ -8,6 +8,11 @@
 Figures are matched by their subject (the words around the number, fillers removed) and unit; clauses
 by wording (character bigrams with numbers masked) or by meaning (the embedder). Consecutive years are
 compared: 2018→2019, 2019→2020.
+
+Only documents of one series are compared: the same issuer (or place) and the same kind of document
+(临澜市教育局's 教育工作要点 of 2019, 2021, 2023). A county's 2020 计划 against a city's 2021 要点 is not a
+change of policy. Without a chosen series, the series of the topic's best passage among those with two
+or more years is compared, and the others are named.
 """
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ from zhengce.settings import CompareConfig
 from zhengce.index.embed import Embedder
 from zhengce.index.search import Hit, search
 from zhengce.index.store import LoadedIndex
+from zhengce.index.scope import document_places
+from zhengce.ingest.clean import to_simplified
 from zhengce.ingest.structure import PREAMBLE
 
 
@@ -62,11 +69,15 @@ class Comparison:
     numbers: tuple[NumberChange, ...] = field(default=())
     measures: tuple[MeasureChange, ...] = field(default=())
     notice: str = ""  # e.g. only one year indexed, and how to add another
+    series: str = ""  # the series compared, e.g. 临澜市教育局·要点
+    other_series: tuple[str, ...] = ()  # other series with passages on the topic (choose one with series=)
 
     def to_json(self) -> dict:
         return {
             "topic": self.topic,
             "years": list(self.years),
+            "series": self.series,
+            "other_series": list(self.other_series),
             "notice": self.notice,
             "passages": {str(p.year): [h.to_json() for h in p.hits] for p in self.passages},
             "numbers": [asdict(n) for n in self.numbers],
@@ -74,23 +85,56 @@ class Comparison:
         }
 
 
+def series_name(document: dict) -> str:
+    """临澜市教育局·要点: who issued it (or, without an issuer, where it is from) and what kind it is."""
+    who = to_simplified(document.get("issuer") or "") or "".join(sorted(document_places(document))) or "未注明"
+    return f"{who}·{document.get('doc_type') or '文件'}"
+
+
+def all_series(index: LoadedIndex) -> dict[str, dict[int, list[str]]]:
+    """series name → year → document ids, for every dated document of the index."""
+    found: dict[str, dict[int, list[str]]] = {}
+    for document in index.documents:
+        if document.get("year") is not None:
+            found.setdefault(series_name(document), {}).setdefault(document["year"], []).append(document["doc_id"])
+    return found
+
+
+def choose_series(index: LoadedIndex, embedder: Embedder, topic: str, series: dict[str, dict[int, list[str]]], years) -> tuple[str, list[str]]:
+    """The series of the topic's best passage among the series with two or more (of the chosen) years."""
+    def usable(name: str) -> bool:
+        return len([y for y in series[name] if not years or y in years]) >= 2
+
+    by_doc = {d["doc_id"]: series_name(d) for d in index.documents}
+    ranked = list(dict.fromkeys(by_doc[h.doc_id] for h in search(index, embedder, topic, k=20) if h.doc_id in by_doc))
+    candidates = [name for name in ranked if usable(name)] or ranked or sorted(series)
+    return candidates[0], [name for name in ranked if name != candidates[0]]
+
+
 def compare(
-    index: LoadedIndex, embedder: Embedder, topic: str, years: list[int] | None = None, config: CompareConfig = CompareConfig()
+    index: LoadedIndex, embedder: Embedder, topic: str, years: list[int] | None = None, config: CompareConfig = CompareConfig(),
+    series: str | None = None,
 ) -> Comparison:
     topic = topic.strip()
     if not topic:
         raise ZhengceError("empty topic; e.g. zhengce compare 学前教育")
     indexed = index.years
-    chosen = sorted(set(years)) if years else indexed
-    missing = [y for y in chosen if y not in indexed]
+    missing = [y for y in (years or []) if y not in indexed]
     if missing:
         raise ZhengceError(
             f"no documents from {', '.join(map(str, missing))} in the index; years indexed: {', '.join(map(str, indexed)) or 'none'}"
         )
-    base = {y: search(index, embedder, topic, k=config.base_k, years={y}) for y in chosen}
+    every = all_series(index)
+    if series is not None and series not in every:
+        raise ZhengceError(f"no series {series!r}; series indexed: {'; '.join(sorted(every)) or 'none'}")
+    name, others = (series, []) if series else choose_series(index, embedder, topic, every, years)
+    in_series = every.get(name, {})
+    chosen = sorted(y for y in in_series if not years or y in years)
+    base = {y: search(index, embedder, topic, k=config.base_k, years={y}, doc_ids=set(in_series[y])) for y in chosen}
     passages = tuple(YearPassages(y, tuple(base[y][: config.k])) for y in chosen)
+    common = dict(series=name, other_series=tuple(others))
     if len(chosen) < 2:
-        return Comparison(topic, tuple(chosen), passages, notice=one_year_notice(chosen, indexed))
+        return Comparison(topic, tuple(chosen), passages, notice=one_year_notice(chosen, indexed, name, every), **common)
     # every clause is embedded once, in one batch, however many year pairs it takes part in
     texts = sorted({c for hits in base.values() for c, _ in clauses(hits, config.min_clause_chars)})
     vectors = dict(zip(texts, np.asarray(embedder.encode_documents(texts)))) if texts else {}
@@ -99,10 +143,14 @@ def compare(
     for before, after in zip(chosen, chosen[1:]):
         numbers += number_changes(base[before][: config.k], base[after][: config.k], before, after, config)
         measures += measure_changes(index, vectors, base[before], base[after], before, after, config)
-    return Comparison(topic, tuple(chosen), passages, tuple(numbers), tuple(measures))
+    notice = f"compared within {name}; other series on this topic: {'; '.join(others)}" if others else ""
+    return Comparison(topic, tuple(chosen), passages, tuple(numbers), tuple(measures), notice=notice, **common)
 
 
-def one_year_notice(chosen: list[int], indexed: list[int]) -> str:
+def one_year_notice(chosen: list[int], indexed: list[int], name: str = "", every: dict | None = None) -> str:
+    several = [n for n, years in (every or {}).items() if len(years) >= 2]
+    if len(indexed) >= 2 and len(chosen) < 2 and name and several and name not in several:
+        return f"{name} has one year indexed; series with several years: {'; '.join(sorted(several))}"
     if len(indexed) < 2:
         only = f"only {indexed[0]}" if indexed else "no year"
         return (
@@ -115,7 +163,7 @@ def one_year_notice(chosen: list[int], indexed: list[int]) -> str:
 # ---------------------------------------------------------------- figures
 
 NUMBER = r"\d+(?:\.\d+)?(?:\s*[-~～至到]\s*\d+(?:\.\d+)?)?"
-UNITS = "%|％|万平方米|平方米|万个|万人|万名|万元|亿元|个|所|名|人|间|项|家|条|班|套|台|期|场|次|批|门|节|元|倍"
+UNITS = "%|％|万平方米|平方米|万个|万人|万名|万元|亿元|个|所|名|人|间|项|家|条|班|套|台|期|场|次|批|门|节|元|倍|对|支|座|张"
 FIGURE_RE = re.compile(rf"(?P<value>{NUMBER})\s*(?P<unit>{UNITS})")
 CLAUSE_SPLIT_RE = re.compile(r"[。；;！？!?\n，,、：:]")
 LEADING_FILLER = re.compile(r"^(?:力争|确保|基本|全面|进一步|努力|提高|提升|完成|达到|实现|约)+")
@@ -132,10 +180,14 @@ class Figure:
     section: str
 
 
+# a note in brackets after a figure ("1.2万个（其中小学7000个、初中5000个）") is not part of its subject
+NOTE_RE = re.compile(r"[（(][^（）()]{1,60}[）)]")
+
+
 def figures(hits: list[Hit]) -> list[Figure]:
     out = []
     for hit in hits:
-        for clause in CLAUSE_SPLIT_RE.split(hit.text):
+        for clause in CLAUSE_SPLIT_RE.split(NOTE_RE.sub("", hit.text)):
             for match in FIGURE_RE.finditer(clause):
                 before = TRAILING_FILLER.sub("", LEADING_FILLER.sub("", FIGURE_RE.sub("", clause[: match.start()])))
                 after = AFTER_FILLER.sub("", FIGURE_RE.sub("", clause[match.end() :]))
@@ -152,7 +204,7 @@ def number_changes(hits_a: list[Hit], hits_b: list[Hit], year_a: int, year_b: in
     scored = []
     for i, a in enumerate(fa):
         for j, b in enumerate(fb):
-            if a.unit != b.unit:
+            if a.unit.lstrip("万亿") != b.unit.lstrip("万亿"):  # 8500个 → 1.2万个 is one measure
                 continue
             ratio = SequenceMatcher(None, a.subject, b.subject).ratio()
             if ratio >= config.subject_match:

@@ -71,6 +71,7 @@ class AnswerConfig:
     keyword_weight: float = 0.05  # sentence score = cosine + weight × keyword coverage: breaks near-ties
     possibly_related: int = 3  # passages shown under a refusal
     followup_max_chars: int = 16  # a short question starting with 那/还有… leans on the previous one
+    one_document: bool = True  # quote only the best passage's document, unless the question compares
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,150 @@
+"""What a question is about beyond its words: the years and places it names, matched against the
+documents of the index, and the ones it names that the collection does not have.
+
+    question_scope("2016年泉州市幼儿园计划招生多少人", index)
+      → Scope(years={2016}, places={"泉州市"}) when both are indexed,
+        Scope(unknown_places=("泉州市",)) when no document is about 泉州市
+
+A document's places come from its title and issuers (临澜市2019年教育工作要点 → 临澜市; 东川省教育厅 → 东川省).
+A question names an indexed place by its full name or its name without 市/县/省 (临澜). Search prefers the
+named year and place (index/search.py); the no-answer verdict refuses a question whose named year or
+place the collection lacks, unless the passages themselves mention it (index/answerable.py).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from zhengce.ingest.clean import to_simplified
+
+PLACE_RE = re.compile(r"(?:中共)?([\u4e00-\u9fff]{2,6}?(?:自治区|自治州|省|市|县|区|州|盟|旗))")
+# a place the question names that may not be indexed: two or three characters before 省/市/县, none of
+# them generic (全市, 各县市, 本县, 城市, 乡镇…), not an adjective of rank (省级, 市里, 县直); it counts when
+# jieba tags it a place name (泉州市, 张掖市) or when a year or an office follows it (河源县2021年, 河源县教育局)
+PLACE_SUFFIX_RE = re.compile(r"(?<=[\u4e00-\u9fff])(?:省|市|县)(?![级里内外委属直长场民])")
+GENERIC_PLACE_CHARS = set("各全本该此我外其每省市县区城乡镇村街道级域部大中小新老旧个在到为是有的和与向对从年")
+OFFICE_AFTER_RE = re.compile(r"\d|人民政府|政府|教育局|教育厅|委员会")
+# a document year: "2019年", "2019年度", "2019 年"; not a date ("2016年8月31日前出生") or a span's edge
+DOC_YEAR_RE = re.compile(r"(?<![\d.])((?:19|20)\d{2})\s*(?:年度|年(?!\s*\d{1,2}\s*月)(?!底|末|前|后|以前|以后|之前|之后|起|至)|(?![\d.%％年]))")
+
+
+@dataclass(frozen=True)
+class Scope:
+    years: frozenset[int] = frozenset()  # indexed years the question names
+    places: frozenset[str] = frozenset()  # indexed places the question names (canonical: 临澜市)
+    unknown_years: tuple[int, ...] = ()  # document years named that no indexed document has
+    unknown_places: tuple[str, ...] = ()  # places named that no indexed document is about
+    known_places: tuple[str, ...] = field(default=(), compare=False)  # for messages
+
+    @property
+    def named(self) -> bool:
+        return bool(self.years or self.places)
+
+
+def places_of(*texts: str) -> frozenset[str]:
+    """The places at the start of a title or an issuer's name (simplified)."""
+    found = set()
+    for text in texts:
+        match = PLACE_RE.match(to_simplified(text or ""))
+        if match:
+            found.add(match.group(1))
+    return frozenset(found)
+
+
+def document_places(document: dict) -> frozenset[str]:
+    issuers = [document.get("issuer", "")] + (document.get("co_issuers") or "").split("、")
+    return places_of(document.get("title", ""), *issuers)
+
+
+def stem(place: str) -> str:
+    for suffix in ("自治区", "自治州", "省", "市", "县", "区", "州", "盟", "旗"):
+        if place.endswith(suffix) and len(place) - len(suffix) >= 2:
+            return place[: -len(suffix)]
+    return place
+
+
+def question_scope(question: str, known_years: set[int] | list[int], known_places: set[str] | frozenset[str]) -> Scope:
+    text = to_simplified(question)
+    years = {int(y) for y in DOC_YEAR_RE.findall(text)}
+    places = {p for p in known_places if stem(p) in text}
+    stems = {stem(p) for p in known_places}
+    unknown_places = []
+    for match in PLACE_SUFFIX_RE.finditer(text):
+        for length in (3, 2):  # 张掖市 / 泉州市: the longest plausible name before the suffix
+            start = match.start() - length
+            prefix = text[max(0, start) : match.start()]
+            if start < 0 or not re.fullmatch(r"[\u4e00-\u9fff]+", prefix) or any(c in GENERIC_PLACE_CHARS for c in prefix):
+                continue
+            name = prefix + match.group(0)
+            if any(s in name or name in s for s in stems | set(known_places)):
+                break
+            if OFFICE_AFTER_RE.match(text, match.end()) or tagged_place(text, start, match.end()):
+                unknown_places.append(name)
+                break
+    return Scope(
+        years=frozenset(years & set(known_years)),
+        places=frozenset(places),
+        unknown_years=tuple(sorted(years - set(known_years))),
+        unknown_places=tuple(dict.fromkeys(unknown_places)),
+        known_places=tuple(sorted(known_places)),
+    )
+
+
+def tagged_place(text: str, start: int, end: int) -> bool:
+    """jieba's part-of-speech tagger calls a word overlapping text[start:end] a place name (ns)."""
+    import jieba.posseg
+
+    at = 0
+    for word, flag in jieba.posseg.cut(text):
+        if flag == "ns" and at < end and at + len(word) > start:
+            return True
+        at += len(word)
+    return False
+
+
+def prefer_scope(ranked: list[tuple[int, float]], row_years: list[int | None], row_places: list[frozenset[str]],
+                 scope: Scope, k: int) -> list[tuple[int, float]]:
+    """Passages of documents matching everything the question names first, then those matching part of
+    it, then the rest; each group in its original order."""
+    def fit(row: int) -> int:
+        year_ok = not scope.years or row_years[row] in scope.years
+        place_ok = not scope.places or bool(row_places[row] & scope.places)
+        return 2 if year_ok and place_ok else 1 if (scope.years and year_ok) or (scope.places and place_ok) else 0
+
+    return sorted(ranked, key=lambda item: -fit(item[0]))[:k]  # sorted() is stable
+
+
+def missing_scope(question: str, scope: Scope, passages: list[str]) -> list[str]:
+    """What the question names that the collection lacks, unless the passages mention it themselves
+    ("2016年8月31日前出生" asked of a 2022 notice that says so is answerable)."""
+    text = to_simplified("\n".join(passages))
+    missing = [f"{y}年" for y in scope.unknown_years if str(y) not in text]
+    missing += [p for p in scope.unknown_places if stem(p) not in text]
+    return missing
+
+
+def lacking(question: str, index, hits) -> list[str]:
+    """Why the passages cannot answer what the question names, one phrase each (empty: nothing lacking):
+    - a year or place no document has, unless the passages mention it (2016年8月31日前出生);
+    - a year and place that no one document has together ("临澜市2020年…" when the collection has
+      临澜市's 2019 and 2021 plans and other places' 2020 ones);
+    - the best passage is from a document of another year or place than the one named (石桥县医保 asked
+      of a collection whose only 医保 document is 青禾县's), and does not mention the named one itself."""
+    scope = question_scope(question, index.years, index.places)
+    passages = [f"{h.title} {h.text}" for h in hits]
+    reasons = [f"收录的文件中没有{name}的文件" for name in missing_scope(question, scope, passages)]
+    if reasons or not hits or not scope.named:
+        return reasons
+    together = [d for d in index.documents
+                if (not scope.years or d.get("year") in scope.years) and (not scope.places or document_places(d) & scope.places)]
+    named = "".join(sorted(scope.places)) + "".join(f"{y}年" for y in sorted(scope.years))
+    if not together:
+        return [f"收录的文件中没有{named}的文件"]
+    top = hits[0]
+    text = to_simplified(f"{top.title} {top.text}")
+    wrong_year = scope.years and top.year not in scope.years and not any(str(y) in text for y in scope.years)
+    top_places = next((document_places(d) for d in index.documents if d["doc_id"] == top.doc_id), frozenset())
+    wrong_place = scope.places and not top_places & scope.places and not any(stem(p) in text for p in scope.places)
+    if wrong_year or wrong_place:
+        reasons.append(f"最接近的段落出自《{top.title}》，不是{named}的文件")
+    return reasons
