@@ -38,7 +38,7 @@ JUDGE = JudgeConfig()  # the defaults (zhengce/settings.py; the numbers behind t
 
 # Fitted on the dev half of eval/testset_2018.jsonl with hybrid search (docs/retrieval.md, "no-answer judge").
 CALIBRATED: dict[str, Calibration] = {
-    DEFAULT_MODEL_ID: Calibration(bm25_weight=0.08, coverage_weight=0.0, threshold=0.884, threshold_other=0.75),
+    DEFAULT_MODEL_ID: Calibration(bm25_weight=0.04, coverage_weight=0.04, threshold=0.890, threshold_other=0.75),
 }
 
 

@@ -233,10 +233,12 @@ def read_heading(text: str, match: re.Match, rank: int, number: int) -> Heading:
     limit = title_start + MAX_TITLE[rank]
     end_match = TITLE_END_RE[rank].search(text, title_start, limit + 1)
     if end_match is None:
-        # no punctuation close enough: the title is the first clause
+        # No punctuation close enough: an enumerated paragraph, not a titled heading ("（三）全日制博士研究生
+        # …的，给予购房补贴30万元；…"). Its first clause names the section; the body keeps the whole
+        # paragraph, so the passage that is indexed and quoted holds the complete sentence.
         comma = re.compile(r"[，,]").search(text, title_start, limit)
         title_end = comma.start() if comma else limit
-        body_start = title_end + (1 if comma else 0)
+        body_start = title_start
     else:
         title_end = end_match.start()
         closing = text[title_end] if title_end < len(text) else ""
@@ -287,6 +289,15 @@ def parse_sections(text: str) -> list[Section]:
     return sections
 
 
+def untitled_marker(heading: str, body: str) -> str | None:
+    """The numbering of a heading whose body repeats its text (an enumerated paragraph, read_heading),
+    else None: "（三）全日制…的" with body "全日制…的，给予…" → "（三）"."""
+    for cut in range(0, min(len(heading), 6)):
+        if heading[cut:] and body.startswith(heading[cut:]):
+            return heading[:cut]
+    return None
+
+
 def render_sections(sections: list[Section], front_matter: list[str], back_matter: list[str] = ()) -> str:
     """The cleaned text as people read it: front matter, one paragraph per section, back matter."""
     lines = list(front_matter)
@@ -298,6 +309,8 @@ def render_sections(sections: list[Section], front_matter: list[str], back_matte
             lines.append(heading)
         elif is_article(heading):
             lines.append(f"{heading}\u3000{section.body}")  # as regulations are printed
+        elif (marker := untitled_marker(heading, section.body)) is not None:
+            lines.append(marker + section.body)  # an enumerated paragraph: its body starts with its "title"
         elif heading[0] in CN_DIGITS and "、" in heading[:4] or HEADING_LINE_RE.match(heading):
             lines.append(f"{heading}\n{section.body}")  # 一、…, 第一章 …, 附件: a line of their own
         elif is_bare_item(heading):
