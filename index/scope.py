@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from zhengce.ingest.clean import to_simplified
 
+HAN_RE = re.compile(r"[\u3400-\u9fff]")
 PLACE_RE = re.compile(r"(?:中共)?([\u4e00-\u9fff]{2,6}?(?:自治区|自治州|省|市|县|区|州|盟|旗))")
 # a place the question names that may not be indexed: two or three characters before 省/市/县, none of
 # them generic (全市, 各县市, 本县, 城市, 乡镇…), not an adjective of rank (省级, 市里, 县直); it counts when
@@ -63,10 +64,20 @@ def stem(place: str) -> str:
     return place
 
 
+def pinyin(place: str) -> str:
+    """临澜市 → "linlan": how an English question names a Chinese place."""
+    from pypinyin import lazy_pinyin
+
+    return "".join(lazy_pinyin(stem(place)))
+
+
 def question_scope(question: str, known_years: set[int] | list[int], known_places: set[str] | frozenset[str]) -> Scope:
     text = to_simplified(question)
     years = {int(y) for y in DOC_YEAR_RE.findall(text)}
     places = {p for p in known_places if stem(p) in text}
+    if not HAN_RE.search(text):  # "What was Linlan's 2021 target…"
+        words = set(re.findall(r"[a-z]+", text.lower()))
+        places |= {p for p in known_places if pinyin(p) in words}
     stems = {stem(p) for p in known_places}
     unknown_places = []
     for match in PLACE_SUFFIX_RE.finditer(text):
@@ -103,12 +114,14 @@ def tagged_place(text: str, start: int, end: int) -> bool:
 
 
 def prefer_scope(ranked: list[tuple[int, float]], row_years: list[int | None], row_places: list[frozenset[str]],
-                 scope: Scope, k: int) -> list[tuple[int, float]]:
+                 scope: Scope, k: int, row_texts: list[str] | None = None) -> list[tuple[int, float]]:
     """Passages of documents matching everything the question names first, then those matching part of
-    it, then the rest; each group in its original order."""
+    it, then the rest; each group in its original order. A passage that names the year or place itself
+    matches too: a 2021 plan's "2022年春季学期" answers a question about spring 2022."""
     def fit(row: int) -> int:
-        year_ok = not scope.years or row_years[row] in scope.years
-        place_ok = not scope.places or bool(row_places[row] & scope.places)
+        text = row_texts[row] if row_texts is not None else ""
+        year_ok = not scope.years or row_years[row] in scope.years or any(f"{y}年" in text for y in scope.years)
+        place_ok = not scope.places or bool(row_places[row] & scope.places) or any(stem(p) in text for p in scope.places)
         return 2 if year_ok and place_ok else 1 if (scope.years and year_ok) or (scope.places and place_ok) else 0
 
     return sorted(ranked, key=lambda item: -fit(item[0]))[:k]  # sorted() is stable

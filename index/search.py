@@ -168,6 +168,16 @@ def keyword_rows(scores: np.ndarray, mask: np.ndarray | None, n: int, min_share:
     return [r for r in rows if scores[r] >= min_share * scores[rows[0]]] if rows else rows
 
 
+def scope_mask(index: LoadedIndex, scope: Scope, mask: np.ndarray | None) -> np.ndarray:
+    """Rows of the documents of the named years and places (within the filter mask)."""
+    rows = np.ones(len(index.chunks), dtype=bool) if mask is None else mask.copy()
+    if scope.years:
+        rows &= np.isin(index.row_year_array, list(scope.years))
+    if scope.places:
+        rows &= np.array([bool(places & scope.places) for places in index.row_places], dtype=bool)
+    return rows
+
+
 def arrange_by_scope(
     index: LoadedIndex, scope: Scope, ranked: list[tuple[int, float]], k: int, filtered: bool, max_share: float
 ) -> list[tuple[int, float]]:
@@ -176,7 +186,7 @@ def arrange_by_scope(
     if filtered:
         return ranked[:k]
     if scope.named:
-        return prefer_scope(ranked, index.row_years, index.row_places, scope, k)
+        return prefer_scope(ranked, index.row_years, index.row_places, scope, k, [c.text for c in index.chunks])
     return diversify_years(ranked, index.row_years, k, max_share)
 
 
@@ -218,18 +228,24 @@ def search(
         # what ranks passages: the query moved toward its best passages (pseudo-relevance feedback)
         ranking = dense_scores(index, feedback_vector(index, vector, as_asked, mask, config), mask, also=keywords, config=config)
     n_pool = k * config.year_pool_factor  # room for year preference/diversity to reorder (index/years.py)
-    if mode == "bm25":
-        ranked = [(row, float(sparse[row])) for row in top_rows(sparse, mask, n_pool, positive_only=True)]
-    elif mode == "dense":
-        ranked = [(row, float(ranking[row])) for row in top_rows(ranking, mask, n_pool)]
-    else:
-        w_dense, w_bm25 = fusion_weights(asked, config)
-        fused = fuse_rrf(
-            [top_rows(ranking, mask, n_candidates), keywords],
-            [w_dense, w_bm25],
-            k=config.rrf_k,
-        )
-        ranked = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:n_pool]
+    w_dense, w_bm25 = fusion_weights(asked, config)
+
+    def pool(within: np.ndarray | None) -> list[tuple[int, float]]:
+        if mode == "bm25":
+            return [(row, float(sparse[row])) for row in top_rows(sparse, within, n_pool, positive_only=True)]
+        if mode == "dense":
+            return [(row, float(ranking[row])) for row in top_rows(ranking, within, n_pool)]
+        votes = keywords if within is mask else keyword_rows(sparse, within, n_candidates, config.keyword_min_share)
+        fused = fuse_rrf([top_rows(ranking, within, n_candidates), votes], [w_dense, w_bm25], k=config.rrf_k)
+        return sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:n_pool]
+
+    ranked = pool(mask)
+    if scope.named and not years:
+        # the named year's and place's best passages join the pool even when they are far down the whole
+        # collection's ranking (an English question about a traditional-script plan); those already in
+        # it keep their order
+        pooled = {row for row, _ in ranked}
+        ranked += [item for item in pool(scope_mask(index, scope, mask)) if item[0] not in pooled]
     ranked = arrange_by_scope(index, scope, ranked, k, filtered=bool(years), max_share=config.year_max_share)
     # the similarity shown and judged is the question's as asked (not the feedback query's), computed
     # for the hits themselves: a large index scored only its HNSW candidates
