@@ -243,6 +243,12 @@ def read_heading(text: str, match: re.Match, rank: int, number: int) -> Heading:
         title_end = end_match.start()
         closing = text[title_end] if title_end < len(text) else ""
         body_start = title_end + (1 if closing in "。；！？：，\n" else 0)
+        comma = re.compile(r"[，,]").search(text, title_start, title_end)
+        if rank in (1, 2, 3, 4) and closing == "。" and comma:
+            # "（一）2022年度个人缴费标准为每人每年350元，财政补助标准为每人每年610元。": a sentence with
+            # clauses is an enumerated paragraph, not a title; as a title it would leave its body empty
+            # and its figures out of every passage. Its first clause names the section.
+            title_end, body_start = comma.start(), title_start
     marker = text[match.start() : match.end()] if rank != 5 else ""
     title = (marker + text[title_start:title_end]).strip()
     return Heading(rank, number, match.start(), title_end, body_start, title)
