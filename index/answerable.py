@@ -28,7 +28,7 @@ from typing import Sequence
 
 from zhengce.index.default_model import DEFAULT_MODEL_ID
 from zhengce.index.query_terms import concept_forms, named_concepts
-from zhengce.index.scope import lacking
+from zhengce.index.scope import lacking, without_scope
 from zhengce.index.search import HAN_RE, Hit
 from zhengce.index.tokenize import tokenize
 from zhengce.ingest.clean import normalize_for_index
@@ -112,7 +112,8 @@ def verdict_for(index, question: str, hits: list[Hit], config: JudgeConfig = JUD
     a passage of another document that the answer would not quote."""
     if evidence is None:
         evidence = [h for h in hits[: config.judge_hits] if h.doc_id == hits[0].doc_id] if hits else []
-    verdict = judge(question, evidence, index.model_id, missing_concepts(question, index, config), config)
+    topic = without_scope(question, index.places)  # 石桥县 matches every 石桥县 passage: not evidence of the topic
+    verdict = judge(topic, evidence, index.model_id, missing_concepts(question, index, config), config)
     absent = lacking(question, index, hits[: config.judge_hits])
     if absent and verdict.answerable:
         # 临澜市2020年… of a collection without that plan: the passages of other years or places would

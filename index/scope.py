@@ -101,6 +101,17 @@ def question_scope(question: str, known_years: set[int] | list[int], known_place
     )
 
 
+def without_scope(question: str, known_places) -> str:
+    """The question's topic: its years and the indexed places it names taken out ("石桥县城乡居民医保缴费标准"
+    → "城乡居民医保缴费标准"). Search has already preferred them, so they are no evidence that a passage
+    is on the topic."""
+    text = to_simplified(question)
+    for place in sorted(known_places, key=len, reverse=True):
+        text = text.replace(place, " ").replace(stem(place), " ")
+    text = DOC_YEAR_RE.sub(" ", text)
+    return text if re.search(r"[\u4e00-\u9fffA-Za-z]{2}", text) else question
+
+
 def tagged_place(text: str, start: int, end: int) -> bool:
     """jieba's part-of-speech tagger calls a word overlapping text[start:end] a place name (ns)."""
     import jieba.posseg
