@@ -101,6 +101,29 @@ def question_scope(question: str, known_years: set[int] | list[int], known_place
     )
 
 
+def without_places(query: str, places) -> str:
+    """The query without the named places (and their short names); unchanged if nothing would be left."""
+    text = query
+    for place in sorted(places, key=len, reverse=True):
+        for name in (place, stem(place)):
+            text = re.sub("".join(f"[{c}{to_traditional(c)}]" for c in name), " ", text)
+    text = re.sub(r"\s+", " ", text).strip(" 的")
+    return text if re.search(r"[\u4e00-\u9fffA-Za-z]{2}", text) else query
+
+
+def to_traditional(char: str) -> str:
+    """One simplified character's traditional form (县 → 縣), for matching a question written either way."""
+    import opencc
+
+    global _S2T
+    if _S2T is None:
+        _S2T = opencc.OpenCC("s2t")
+    return _S2T.convert(char)
+
+
+_S2T = None
+
+
 def without_scope(question: str, known_places) -> str:
     """The question's topic: its years and the indexed places it names taken out ("石桥县城乡居民医保缴费标准"
     → "城乡居民医保缴费标准"). Search has already preferred them, so they are no evidence that a passage

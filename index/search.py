@@ -12,7 +12,7 @@ from zhengce.index.embed import Embedder
 from zhengce.index.query_terms import expand_query
 from zhengce.index.store import LoadedIndex
 from zhengce.index.tokenize import tokenize
-from zhengce.index.scope import Scope, prefer_scope, question_scope
+from zhengce.index.scope import Scope, prefer_scope, question_scope, without_places
 from zhengce.index.years import diversify_years, without_years
 
 MODES = ("hybrid", "dense", "bm25")
@@ -214,6 +214,8 @@ def search(
     if years:  # a year filter decides the years: the question's own year mentions no longer reorder
         scope = Scope(places=scope.places)
     query = without_years(query) if scope.years else query
+    # likewise a named place: 石桥县 would make every passage that says 石桥县第二实验小学 a keyword match
+    query = without_places(query, scope.places) if scope.places and not years else query
     n_candidates = max(k * config.candidates_per_hit, config.min_candidates)
     asked = query
     # 私立 → + 民办: readers' words, the documents' words (index/query_terms.txt); for an English question
