@@ -325,8 +325,11 @@ def cmd_info(args) -> int:
         per_year = ", ".join(f"{UNSTATED if y == 'None' else y}: {n}" for y, n in index["documents_per_year"].items())
         print(f"         documents per year: {per_year}")
         for d in index["documents"]:
-            facts = " ".join(x for x in (year_label(d["year"]), issuer_label(d["issuer"]), d["date"]) if x)
+            issuers = issuer_label(d["issuer"]) + (f"、{d['co_issuers']}" if d.get("co_issuers") else "")
+            facts = " ".join(x for x in (year_label(d["year"]), issuers, d["date"], d.get("doc_number"), d.get("doc_type")) if x)
             print(f"         - {d['doc_id']}: 《{d['title']}》 {facts} ({d['chunk_count']} chunks)")
+            if d.get("notice_title"):
+                print(f"           印发通知: 《{d['notice_title']}》")
     model = info["model"]
     print(f"model    {model.get('index_model', model['configured'])}" + (f", dimension {model['dimension']}" if "dimension" in model else ""))
     print(f"         cache {model['cache']}")

@@ -200,7 +200,11 @@ def reader_html(doc_id: str | None, shelf: Shelf) -> str:
 
 def document_rows(documents: list[dict]) -> list[list]:
     """The Documents tab's table: what a document does not say reads 未注明, not an empty cell."""
-    return [[d["title"], d.get("year") or UNSTATED, d.get("issuer") or UNSTATED, d["chunk_count"], d["doc_id"]] for d in documents]
+    return [
+        [d["title"], d.get("year") or UNSTATED, "、".join(x for x in (d.get("issuer"), d.get("co_issuers")) if x) or UNSTATED,
+         d.get("date") or UNSTATED, d.get("doc_number") or "—", d.get("doc_type") or "—", d["chunk_count"], d["doc_id"]]
+        for d in documents
+    ]
 
 
 # ---------------------------------------------------------------- the app
@@ -292,7 +296,7 @@ def build_app(lib: Library, generator: Generator | None = None, generator_name: 
                 clear.click(lambda: ([], "", sources_html(None, shelf), []), None, outputs, api_visibility="private")
             with gr.Tab("文件 Documents", id="documents"):
                 gr.Dataframe(
-                    document_rows(index.documents), headers=["标题", "年份", "发文机关", "段落数", "文件 id"],
+                    document_rows(index.documents), headers=["标题", "年份", "发文机关", "成文日期", "文号", "类型", "段落数", "文件 id"],
                     interactive=False, label="已收录的文件",
                     elem_id="zc-doc-table",
                 )

@@ -67,7 +67,7 @@ def test_unknown_year_and_issuer_read_未注明_on_the_web_page():
     shelf = Shelf([document], {("undated", "一、学前教育"): [hit.text]}, {"undated": ["一、学前教育"]})
     assert '<span class="zc-year">年份未注明</span>' in card_html(hit, (), shelf, 1)
     assert "<p>年份未注明 · 发文机关未注明 · 1 个段落</p>" in reader_html("undated", shelf)
-    assert document_rows([document]) == [["undated", "未注明", "未注明", 1, "undated"]]
+    assert document_rows([document]) == [["undated", "未注明", "未注明", "未注明", "—", "—", 1, "undated"]]
     assert document_rows([{**document, "year": 2018, "issuer": "某县教育局"}])[0][1:3] == [2018, "某县教育局"]
     for page in (card_html(hit, (), shelf, 1), reader_html("undated", shelf)):
         assert "年份未知" not in page and "None" not in page

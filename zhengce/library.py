@@ -122,7 +122,9 @@ def describe(corpus_dir: Path, index_dir: Path) -> dict:
         dense=manifest["dense"],
         documents_per_year={str(y): n for y, n in sorted(Counter(d["year"] for d in index.documents).items(), key=lambda kv: str(kv[0]))},
         documents=[
-            {k: d[k] for k in ("doc_id", "title", "year", "issuer", "date", "file", "chunk_count")} for d in index.documents
+            {k: d.get(k, "") for k in ("doc_id", "title", "year", "issuer", "co_issuers", "date", "doc_number", "doc_type",
+                                       "notice_title", "file", "chunk_count")}
+            for d in index.documents
         ],
     )
     info["model"].update(index_model=manifest["model"]["id"], dimension=manifest["model"]["dimension"])

@@ -1,0 +1,92 @@
+"""Right document, right year, right place — on the collection fixture (14 fictional documents), with the
+fake embedder: named years and places are preferred, missing ones refused, answers quote one document,
+compare stays within a series, and eval runs a test set without a dev half."""
+import json
+
+import pytest
+
+from zhengce import Library
+from zhengce.eval.compare_eval import compare_accuracy
+from zhengce.eval.run import run_eval
+from zhengce.index.scope import lacking, question_scope, without_places
+from zhengce.index.search import Hit
+from zhengce.cli import main
+
+from conftest import REPO
+
+COLLECTION = REPO / "tests" / "collection"
+PLACES = frozenset({"临澜市", "石桥县", "青禾县", "东川省"})
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory):
+    import fakes
+
+    fakes.install()
+    return Library.open(corpus=COLLECTION / "files", index=tmp_path_factory.mktemp("collection") / "index", model=fakes.FAKE_MODEL_ID)
+
+
+def test_places_and_years_a_question_names():
+    scope = question_scope("石桥县2020年新增学前教育学位多少个", {2019, 2020}, PLACES)
+    assert scope.places == {"石桥县"} and scope.years == {2020} and not scope.unknown_places
+    assert question_scope("青禾縣的學前教育", {2020}, PLACES).places == {"青禾县"}  # traditional
+    assert question_scope("How many places did Qinghe county add?", {2020}, PLACES).places == {"青禾县"}  # pinyin
+    assert question_scope("临澜的课后服务", {2021}, PLACES).places == {"临澜市"}  # without 市
+    other = question_scope("2016年泉州市幼儿园计划招生多少人", {2019}, PLACES)
+    assert other.unknown_places == ("泉州市",) and other.unknown_years == (2016,)
+    for generic in ("哪些学校要创建省一级达标学校", "全市新建几所幼儿园", "多少个市级实训基地", "今年本市教育想在省里先做到什么程度"):
+        assert question_scope(generic, {2019}, PLACES).unknown_places == (), generic
+    assert question_scope("2016年8月31日前出生的孩子", {2016}, PLACES).years == set()  # a date, not a document's year
+    assert without_places("石桥县一共有多少所学校", {"石桥县"}) == "一共有多少所学校"
+
+
+def hit(doc_id: str, year: int, title: str, text: str) -> Hit:
+    return Hit(1, 1.0, "c", doc_id, title, year, "一、", text, 0.9, 1.0, ())
+
+
+def test_what_the_collection_lacks_is_named(collection):
+    index = collection.index
+    plan_2019 = hit("doc01", 2019, "临澜市2019年教育工作要点", "新增学前教育学位3600个。")
+    assert lacking("南川市2022年教育工作要点", index, [plan_2019]) == ["收录的文件中没有南川市的文件"]
+    assert lacking("临澜市2020年新增多少义务教育学位", index, [plan_2019]) == ["收录的文件中没有临澜市2020年的文件"]
+    assert "不是石桥县的文件" in lacking("石桥县新增学前教育学位", index, [plan_2019])[0]
+    assert lacking("临澜市2019年新增学前教育学位", index, [plan_2019]) == []
+    # a year the question names that only the passage mentions is no reason to refuse
+    notice = hit("doc08", 2022, "临澜市教育局关于做好2022年义务教育招生入学工作的通知", "招收2016年8月31日前出生的儿童。")
+    assert lacking("2016年出生的孩子什么时候上学", index, [notice]) == []
+
+
+def test_a_named_place_and_year_are_preferred(collection):
+    for query, docs in (("石桥县学前教育学位", {"doc04", "doc09"}), ("临澜市2021年新增学前教育学位", {"doc02", "doc07", "doc14"})):
+        assert collection.search(query, k=3)[0].doc_id in docs, query
+
+
+def test_an_answer_quotes_one_document_and_refuses_what_is_missing(collection):
+    answer = collection.ask("临澜市2021年新增学前教育学位多少个")
+    assert answer.answerable and {c.hit.doc_id for c in answer.citations} == {"doc02"}
+    refused = collection.ask("临澜市2020年教育工作要点新增多少义务教育学位")
+    assert not refused.answerable and "临澜市2020年" in refused.reason and refused.possibly_related
+
+
+def test_compare_stays_within_a_series(collection):
+    result = collection.compare("新增学前教育学位")
+    assert result.series == "临澜市教育局·要点" and result.years == (2019, 2021, 2023)
+    assert any((n.before, n.after) == ("3600个", "4500个") for n in result.numbers)
+    assert all(h.doc_id in {"doc01", "doc02", "doc03"} for p in result.passages for h in p.hits)
+    score = compare_accuracy(collection, COLLECTION / "changes.json")
+    assert score.cross_series == 0 and score.recall >= 0.8, score.missed
+    with pytest.raises(Exception, match="no series"):
+        collection.compare("学前教育", series="某县·要点")
+
+
+def test_eval_of_a_test_set_without_a_dev_half(collection, tmp_path, capsys):
+    rows = [json.loads(line) for line in (REPO / "eval" / "testset_collection.jsonl").read_text(encoding="utf-8").splitlines()]
+    heldout = tmp_path / "mine.jsonl"
+    heldout.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows if r["split"] == "heldout")[:20000].rsplit("\n", 1)[0], encoding="utf-8")
+    summary, results, _ = run_eval(heldout, COLLECTION / "files", ["hybrid"], index_dir=collection.index_dir)
+    assert "dev" not in summary["hybrid"] and summary["hybrid"]["heldout"]["all"]["n"] > 10
+    assert all(r.wrong_document is not None for r in results if r.answerable)
+    code = main(["eval", "--testset", str(heldout), "--corpus", str(COLLECTION / "files"), "--index-dir", str(collection.index_dir),
+                 "--modes", "hybrid", "--out", str(tmp_path / "report")])
+    out = capsys.readouterr().out
+    assert code == 0 and "hybrid — heldout" in out and "hybrid — dev" not in out and "wrong_doc" in out
