@@ -204,6 +204,8 @@ def cmd_compare(args) -> int:
 
 
 def print_comparison(result) -> None:
+    if result.series and len(result.years) >= 2:
+        print(f"series: {result.series}")
     if result.notice:
         print(f"note: {result.notice}\n")
     for year_passages in result.passages:

@@ -95,6 +95,8 @@ def summary_html(result: Comparison) -> str:
 
 def comparison_html(result: Comparison) -> str:
     notice = f'<div class="zc-cmp-notice">{esc(result.notice)}</div>' if result.notice else ""
+    if result.series and len(result.years) >= 2:
+        notice = f'<div class="zc-cmp-series">对比的系列：{esc(result.series)}</div>' + notice
     columns = []
     for year_passages in result.passages:
         marks = marks_for_year(result, year_passages.year)
