@@ -26,6 +26,7 @@ def add_commands(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--chunk-overlap", type=int, default=None)
     p.add_argument("--out", type=Path, default=None, help="report folder (default: <data dir>/eval)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--suite", action="store_true", help="every bundled test set on its corpus, hybrid: one line per set and half (in a checkout)")
     p.set_defaults(run=cmd_eval)
 
     p = sub.add_parser("eval-metadata", help="measure title/year/issuer/date/文号/type inference against a truth file")
@@ -60,6 +61,8 @@ def cmd_bench(args) -> int:
 
 def cmd_eval(args) -> int:
     """Without --index-dir the eval builds a fresh index of the corpus, so it measures the current code."""
+    if args.suite:
+        return run_suite(args)
     from zhengce.paths import default_eval_dir
     from zhengce.eval.report import summary_table, write_report
     from zhengce.eval.run import run_eval
@@ -119,4 +122,34 @@ def cmd_eval_compare(args) -> int:
     print(f"changed figures found: {score.found}/{score.labelled} ({score.recall:.2f}); changes reported across series: {score.cross_series}")
     for line in score.missed:
         print(f"  missed: {line}")
+    return 0
+
+
+SUITE_COLUMNS = ("n", "hit@1", "hit@5", "mrr@10", "oos_flagged", "false_flags", "wrong_doc")
+
+
+def run_suite(args) -> int:
+    """The bundled test sets, each on its own corpus (a fresh index each): the numbers of docs/retrieval.md."""
+    from zhengce.errors import ZhengceError
+    from zhengce.eval.report import fmt
+    from zhengce.eval.run import run_eval
+    from zhengce.eval.testset import SUITE
+    from zhengce.paths import REPO_ROOT
+
+    if REPO_ROOT is None:
+        raise ZhengceError("--suite runs the test sets of a checkout (tests/collection/); run it in the repository")
+    rows = []
+    print("| set | half | " + " | ".join(SUITE_COLUMNS) + " | year hit@1 | place hit@1 |")
+    print("| --- | --- |" + " ---: |" * (len(SUITE_COLUMNS) + 2))
+    for name, testset, corpus in SUITE:
+        summary, _, _ = run_eval(REPO_ROOT / testset, REPO_ROOT / corpus, ["hybrid"], k=args.k, chunk_config=chunk_config(args))
+        for half, per_tag in summary["hybrid"].items():
+            if half == "all" and len(summary["hybrid"]) > 1:
+                continue
+            row = per_tag["all"]
+            extra = [fmt(per_tag.get(tag, {}).get("hit@1", float("nan"))) for tag in ("year_specific", "place_specific")]
+            print(f"| {name} | {half} | " + " | ".join(fmt(row[c]) for c in SUITE_COLUMNS) + " | " + " | ".join(extra) + " |", flush=True)
+            rows.append({"set": name, "half": half, **{c: row[c] for c in SUITE_COLUMNS}})
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
     return 0

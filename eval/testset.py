@@ -21,6 +21,14 @@ DEFAULT_TESTSET = Path(__file__).with_name("testset_2018.jsonl")
 # Written by someone who saw only the plan's text (not the test set above, the word lists or any
 # result), after the tuning: all held-out, for checking that the numbers carry over (docs/retrieval.md).
 BLIND_TESTSET = Path(__file__).with_name("testset_2018_blind.jsonl")
+# The project's own suite (`zhengce eval --suite`): each test set with the corpus it asks about, relative to
+# a checkout. The collection is 14 fictional documents of several issuers, years and formats (tests/collection/).
+SUITE = (
+    ("2018 plan", "eval/testset_2018.jsonl", "corpus"),
+    ("2018 plan, blind", "eval/testset_2018_blind.jsonl", "corpus"),
+    ("collection", "eval/testset_collection.jsonl", "tests/collection/files"),
+    ("collection, blind", "eval/testset_collection_blind.jsonl", "tests/collection/files"),
+)
 SPLITS = ("dev", "heldout")
 OUT_OF_SCOPE = "out_of_scope"
 FIELDS = {"id", "query", "gold", "doc", "tags", "split", "chunk_ids"}

@@ -96,3 +96,12 @@ def test_eval_split_and_bad_mode(tmp_path, corpus_copy, capsys):
     assert "unknown mode 'sparse'" in capsys.readouterr().err
     assert main(["eval", "--corpus", str(corpus_copy), "--testset", testset, "--k", "5"]) == 1
     assert "--k must be between 10 and 100" in capsys.readouterr().err
+
+
+def test_the_suite_reports_every_set_on_its_own_corpus(capsys):
+    assert main(["eval", "--suite"]) == 0
+    out = capsys.readouterr().out
+    for line in ("| 2018 plan | heldout |", "| 2018 plan | dev |", "| 2018 plan, blind | heldout |", "| collection | heldout |",
+                 "| collection, blind | heldout |"):
+        assert line in out
+    assert "| 2018 plan, blind | dev |" not in out  # a set without a dev half has no dev line
