@@ -1,9 +1,9 @@
 """What a question is about beyond its words: the years and places it names, matched against the
 documents of the index, and the ones it names that the collection does not have.
 
-    question_scope("2016年泉州市幼儿园计划招生多少人", index)
+    question_scope("2016年泉州市幼儿园计划招生多少人", index.years, index.places)
       → Scope(years={2016}, places={"泉州市"}) when both are indexed,
-        Scope(unknown_places=("泉州市",)) when no document is about 泉州市
+        Scope(unknown_years=(2016,), unknown_places=("泉州市",)) when no document is of 2016 or about 泉州市
 
 A document's places come from its title and issuers (临澜市2019年教育工作要点 → 临澜市; 东川省教育厅 → 东川省).
 A question names an indexed place by its full name or its name without 市/县/省 (临澜). Search prefers the
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from zhengce.ingest.clean import to_simplified
 
@@ -111,17 +112,16 @@ def without_places(query: str, places) -> str:
     return text if re.search(r"[\u4e00-\u9fffA-Za-z]{2}", text) else query
 
 
-def to_traditional(char: str) -> str:
-    """One simplified character's traditional form (县 → 縣), for matching a question written either way."""
+@lru_cache(maxsize=1)
+def traditionalizer():
     import opencc
 
-    global _S2T
-    if _S2T is None:
-        _S2T = opencc.OpenCC("s2t")
-    return _S2T.convert(char)
+    return opencc.OpenCC("s2t")
 
 
-_S2T = None
+def to_traditional(char: str) -> str:
+    """One simplified character's traditional form (县 → 縣), for matching a question written either way."""
+    return traditionalizer().convert(char)
 
 
 def without_scope(question: str, known_places) -> str:

@@ -100,11 +100,6 @@ class Gongwen:
     def issuer(self) -> str:
         return self.issuers[0] if self.issuers else ""
 
-    @property
-    def year_sources(self) -> list[str]:
-        """Where a year may be read, most trusted first: the title, then the dates."""
-        return [self.title, self.notice_title, self.date]
-
 
 def simple(line: str) -> str:
     return to_simplified(line).replace(" ", "").replace("\u3000", "")
@@ -318,15 +313,20 @@ def is_org_line(line: str) -> bool:
     return len(plain) <= 60 and bool(ORG_RE.match(plain)) and not type_of(plain)
 
 
+def orgs_above(lines: list[str], date_at: int) -> tuple[list[str], int]:
+    """The bodies signed on the lines right above a 落款 date, and the index of the first of those lines."""
+    orgs, first = [], date_at
+    while first > 0 and is_org_line(lines[first - 1]) and len(orgs) < 4:
+        orgs = split_orgs(lines[first - 1]) + orgs
+        first -= 1
+    return orgs, first
+
+
 def signature_issuers(lines: list[str]) -> list[str]:
     """The bodies above the last date line (a 落款), or []."""
     for i in range(len(lines) - 1, -1, -1):
         if DATE_LINE_RE.match(simple(lines[i])):
-            orgs, j = [], i - 1
-            while j >= 0 and is_org_line(lines[j]) and len(orgs) < 4:
-                orgs = split_orgs(lines[j]) + orgs
-                j -= 1
-            return orgs
+            return orgs_above(lines, i)[0]
     return []
 
 
@@ -345,17 +345,12 @@ def take_signature(lines: list[str], doc: Gongwen) -> list[str]:
         end -= 1
     tail = lines[:end]
     if tail and DATE_LINE_RE.match(simple(tail[-1])):
-        date_line = tail[-1]
-        j = len(tail) - 1
-        orgs: list[str] = []
-        while j > 0 and is_org_line(tail[j - 1]) and len(orgs) < 4:
-            orgs = split_orgs(tail[j - 1]) + orgs
-            j -= 1
+        orgs, first = orgs_above(tail, len(tail) - 1)
         if orgs:
             doc.page.setdefault("signature_issuers", orgs)
-            doc.page.setdefault("signature_date", re.sub(r"\s", "", date_line))
-            doc.back[:0] = tail[j:]
-            return tail[:j]
+            doc.page.setdefault("signature_date", re.sub(r"\s", "", tail[-1]))
+            doc.back[:0] = tail[first:]
+            return tail[:first]
     return tail
 
 
