@@ -13,11 +13,12 @@ import html
 import re
 
 from zhengce.app.examples import example_topics
-from zhengce.compare import Comparison
+from zhengce.compare import Comparison, all_series
 from zhengce.errors import ZhengceError
 from zhengce.ingest.records import SECTION_SEPARATOR
 from zhengce.library import Library
 
+AUTO_SERIES = "按主题自动选择"
 CONCURRENCY = 2
 
 COMPARE_CSS = """
@@ -117,10 +118,13 @@ def build_compare_tab(lib: Library) -> None:
 
     years = [str(y) for y in lib.years]
     topics = example_topics(lib.documents)
+    # series with two or more years can be chosen; by default the topic's best passage decides
+    series = [AUTO_SERIES] + sorted(name for name, by_year in all_series(lib.index).items() if len(by_year) >= 2)
 
-    def run(topic: str, chosen: list[str] | None, k: int) -> tuple[str, dict]:
+    def run(topic: str, chosen: list[str] | None, k: int, which: str | None = AUTO_SERIES) -> tuple[str, dict]:
         try:
-            result = lib.compare(topic or "", years=list(chosen or []) or None, k=int(k))
+            result = lib.compare(topic or "", years=list(chosen or []) or None, k=int(k),
+                                 series=None if which in (None, "", AUTO_SERIES) else which)
         except ZhengceError as exc:
             return f'<div class="zc-cmp-notice">{esc(str(exc))}</div>', {"error": str(exc)}
         return comparison_html(result), result.to_json()
@@ -130,6 +134,8 @@ def build_compare_tab(lib: Library) -> None:
             topic = gr.Textbox(value=topics[0] if topics else "", label="主题 Topic", scale=4, elem_id="zc-cmp-topic")
             chosen = gr.CheckboxGroup(years, value=years, label="年份 Years（至少两个）", scale=3, elem_id="zc-cmp-years")
             k = gr.Slider(1, 6, value=3, step=1, label="每年段落数", scale=2)
+            which = gr.Dropdown(series, value=AUTO_SERIES, label="系列 Series（同一发文机关、同一类文件）", scale=3,
+                                elem_id="zc-cmp-series")
             go = gr.Button("对比", variant="primary", scale=1, elem_id="zc-cmp-go")
         if topics:
             gr.Examples(topics, inputs=topic, label="示例主题")
@@ -137,5 +143,5 @@ def build_compare_tab(lib: Library) -> None:
             gr.Markdown(f"只索引了 {', '.join(years) or '零'} 年的文件。用 `zhengce add 文件 --year 年份` 添加另一年的计划后即可对比。")
         output = gr.HTML(elem_id="zc-cmp-output")
         data = gr.JSON(visible=False)
-        go.click(run, [topic, chosen, k], [output, data], api_name="compare", concurrency_limit=CONCURRENCY, concurrency_id="compare")
-        topic.submit(run, [topic, chosen, k], [output, data], api_name=False, concurrency_id="compare")
+        go.click(run, [topic, chosen, k, which], [output, data], api_name="compare", concurrency_limit=CONCURRENCY, concurrency_id="compare")
+        topic.submit(run, [topic, chosen, k, which], [output, data], api_name=False, concurrency_id="compare")

@@ -90,3 +90,19 @@ def test_eval_of_a_test_set_without_a_dev_half(collection, tmp_path, capsys):
                  "--modes", "hybrid", "--out", str(tmp_path / "report")])
     out = capsys.readouterr().out
     assert code == 0 and "hybrid — heldout" in out and "hybrid — dev" not in out and "wrong_doc" in out
+
+
+def test_the_compare_tab_lets_people_choose_the_series(collection):
+    from gradio_client import Client
+
+    from webkit import launch_compare_tab
+
+    demo, url = launch_compare_tab(collection)
+    try:
+        client = Client(url, verbose=False)
+        page, data = client.predict("新增学前教育学位", ["2019", "2021", "2023"], 3, "临澜市教育局·要点", api_name="/compare")
+        assert data["series"] == "临澜市教育局·要点" and "对比的系列：临澜市教育局·要点" in page
+        with pytest.raises(Exception, match="not in the list of choices"):  # only indexed series can be chosen
+            client.predict("新增学前教育学位", ["2019", "2021"], 3, "某县·计划", api_name="/compare")
+    finally:
+        demo.close()
