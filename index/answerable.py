@@ -118,7 +118,8 @@ def verdict_for(index, question: str, hits: list[Hit], config: JudgeConfig = JUD
     if absent and verdict.answerable:
         # 临澜市2020年… of a collection without that plan: the passages of other years or places would
         # answer with the wrong figures, however similar they are
-        return replace(verdict, answerable=False, hedged=False, reason=f"{'；'.join(absent)}：{verdict.reason}")
+        detail = verdict.reason.split("：", 1)[-1]  # the scores, without "文件中有相关内容", which this overrides
+        return replace(verdict, answerable=False, hedged=False, reason=f"{'；'.join(absent)}（{detail}）")
     return verdict
 
 
