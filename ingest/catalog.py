@@ -49,7 +49,12 @@ def make_meta(file: str, entry: dict, doc: Gongwen) -> DocumentMeta:
     year = entry.get("year")
     if year is None:
         year = inferred_year([title, doc.notice_title, doc.date, stem])
-    issuers = [entry["issuer"]] if entry.get("issuer") else doc.issuers
+    # a catalog issuer that confirms one of the document's signers keeps the others as co-issuers; one that
+    # corrects them replaces them all
+    issuers = doc.issuers
+    if entry.get("issuer"):
+        confirmed = entry["issuer"] in doc.issuers
+        issuers = [entry["issuer"]] + ([i for i in doc.issuers if i != entry["issuer"]] if confirmed else [])
     return DocumentMeta(
         doc_id=stem,
         file=file,

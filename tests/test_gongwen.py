@@ -125,3 +125,9 @@ def test_the_issuing_notice_is_its_own_section_in_the_reader(collection_document
 def test_truth_file_is_complete():
     truth = json.loads((COLLECTION / "truth.json").read_text(encoding="utf-8"))
     assert sorted(row["file"] for row in truth) == sorted(p.name for p in FILES.iterdir())
+
+
+def test_a_catalog_issuer_that_confirms_a_signer_keeps_the_co_issuers():
+    doc = read_gongwen("柳川县2023年教育工作要点\n一、目标\n办好教育。\n中共柳川县委教育工作委员会\n柳川县教育局\n2023年2月1日")
+    meta = make_meta("doc03.html", {"issuer": "柳川县教育局"}, doc)  # what zhengce add wrote into the catalog
+    assert (meta.issuer, meta.co_issuers) == ("柳川县教育局", "中共柳川县委教育工作委员会")

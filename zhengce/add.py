@@ -137,6 +137,8 @@ def catalog_entry(meta: DocumentMeta, today: str) -> dict:
         "year": meta.year,
         "issuer": meta.issuer,
         "date": meta.date,
+        # what the document says about itself, written out so people can see and correct it
+        **{key: getattr(meta, key) for key in ("co_issuers", "doc_number", "doc_type", "notice_title") if getattr(meta, key)},
         "original_format": meta.original_format,
         "note": f"added with zhengce add on {today}; title and year inferred unless given, edit if wrong",
     }
