@@ -6,7 +6,7 @@ import pytest
 
 from zhengce.cli import main
 from zhengce.paths import latest_eval_report as latest_report
-from zhengce.eval.testset import BLIND_TESTSET, DEFAULT_TESTSET, load_testset, missing_gold
+from zhengce.eval.testset import BLIND_TESTSET, load_testset, missing_gold
 from zhengce.errors import ZhengceError
 
 

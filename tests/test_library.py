@@ -12,7 +12,7 @@ from zhengce.compare import Comparison
 from zhengce.index.search import Hit
 from zhengce.settings import SearchConfig
 
-from conftest import CORPUS, REPO
+from conftest import REPO
 from plans import add_plans
 
 
