@@ -65,7 +65,8 @@ def sentence_pool(chunks: list[Chunk]) -> list[tuple[str, str]]:
 
 
 def sentence_vectors(pool: list[tuple[str, str]], embedder, cache_dir: Path) -> np.ndarray:
-    key = hashlib.sha256(("\n".join(s for _, s in pool) + embedder.model_id).encode()).hexdigest()[:16]
+    runtime = getattr(embedder, "runtime", None) or ""  # torch and ONNX vectors differ slightly: cached apart
+    key = hashlib.sha256(("\n".join(s for _, s in pool) + embedder.model_id + runtime).encode()).hexdigest()[:16]
     path = cache_dir / f"sentences-{key}.npy"
     if path.exists():
         return np.load(path, allow_pickle=False)
@@ -104,6 +105,11 @@ class PrecomputedEmbedder:
     @property
     def dimension(self) -> int:
         return self.real.dimension
+
+    @property
+    def runtime(self) -> str | None:
+        """The real model's: the synthetic vectors were computed on it, and the index records it."""
+        return getattr(self.real, "runtime", None)
 
     def encode_queries(self, texts):
         return self.real.encode_queries(texts)

@@ -1,6 +1,7 @@
-"""Embedders: the real sentence-transformers model, and a deterministic fake for fast tests.
+"""Embedders: any sentence-transformers model on torch, and the default model on ONNX Runtime
+(index/onnx_encoder.py). Tests use a deterministic fake (tests/fakes.py).
 
-Both turn texts into L2-normalised float32 rows, so FAISS inner product is cosine similarity.
+All turn texts into L2-normalised float32 rows, so FAISS inner product is cosine similarity.
 """
 from __future__ import annotations
 
@@ -71,6 +72,8 @@ def use_threads(n: int) -> None:
 
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model id or local folder, with the right query/document prompts."""
+
+    runtime = "torch"  # recorded in index manifests (index/onnx_encoder.py RUNTIMES)
 
     def __init__(self, model_id: str, path: str | None = None, batch_size: int = 16):
         # Offline by default: on government networks a hub lookup hangs until it times out. A model
@@ -157,21 +160,53 @@ _loaded: dict[str, Embedder] = {}
 
 
 def load_embedder(model_id: str) -> Embedder:
-    """Load once per process: the CLI's batch mode and the web app reuse the same model."""
+    """Load once per process: the CLI's batch mode and the web app reuse the same model. The default model
+    runs on ONNX Runtime (ZHENGCE_RUNTIME=torch|onnx-fp32|onnx-int8 chooses; see index/onnx_encoder.py)."""
     if model_id in _loaded:
         return _loaded[model_id]
     from zhengce.index.default_model import DEFAULT_MODEL_ID, ensure_default_model
 
     if model_id == DEFAULT_MODEL_ID:
+        from zhengce.index.onnx_encoder import RUNTIME_HINT, OnnxEmbedder, default_runtime, ensure_onnx_model
+
+        runtime = default_runtime()
         try:
             path = ensure_default_model()
         except RuntimeError as exc:
             raise ZhengceError(str(exc)) from None
-        embedder: Embedder = SentenceTransformerEmbedder(model_id, path=str(path))
+        if runtime == SentenceTransformerEmbedder.runtime:
+            embedder: Embedder = SentenceTransformerEmbedder(model_id, path=str(path))
+        else:
+            try:
+                embedder = OnnxEmbedder(model_id, path, ensure_onnx_model(path), runtime)
+            except Exception as exc:  # export, quantization and ONNX Runtime raise many kinds; the user needs one line
+                raise ZhengceError(
+                    f"cannot run the default embedding model on {runtime} ({type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:160]}); "
+                    f"{RUNTIME_HINT}"
+                ) from None
     else:
         embedder = SentenceTransformerEmbedder(model_id)
     _loaded[model_id] = embedder
     return embedder
+
+
+def runtime_of(embedder: Embedder) -> str | None:
+    """What computes the embedder's vectors (torch, onnxruntime-int8, …); None for embedders that do not say
+    (tests' fake, in-house services): their model_id alone names their vectors."""
+    return getattr(embedder, "runtime", None)
+
+
+def expected_runtime(model_id: str) -> str | None:
+    """The runtime load_embedder(model_id) serves in this process, without loading anything."""
+    if model_id in _loaded:
+        return runtime_of(_loaded[model_id])
+    from zhengce.index.default_model import DEFAULT_MODEL_ID
+
+    if model_id == DEFAULT_MODEL_ID:
+        from zhengce.index.onnx_encoder import default_runtime
+
+        return default_runtime()
+    return SentenceTransformerEmbedder.runtime
 
 
 def use_embedder(embedder: Embedder) -> None:

@@ -27,7 +27,7 @@ from zhengce.errors import ZhengceError
 from zhengce.settings import ChunkConfig, DenseIndexConfig
 from zhengce.ingest.clean import to_simplified
 from zhengce.ingest.records import Chunk, Document, DocumentMeta
-from zhengce.index.embed import EMBED_TEXT_VERSION, Embedder, embedding_text, sentences, text_hash
+from zhengce.index.embed import EMBED_TEXT_VERSION, Embedder, embedding_text, expected_runtime, runtime_of, sentences, text_hash
 from zhengce.index.tokenize import tokenize, tokenizer_id
 
 SCHEMA_VERSION = 1
@@ -161,6 +161,15 @@ def read_manifest(generation: Path) -> dict:
             f"index in {generation.parent} embeds {manifest.get('model', {}).get('embed_text')!r}, this zhengce embeds "
             f"{EMBED_TEXT_VERSION!r}; rebuild with: zhengce index"
         )
+    # Never search with vectors from another encoder. An index written before runtimes were recorded was
+    # computed on torch; an embedder that names no runtime (tests' fake, in-house services) is not checked.
+    recorded = manifest.get("model", {}).get("runtime", "torch")
+    expected = expected_runtime(manifest.get("model", {}).get("id", ""))
+    if expected is not None and recorded != expected:
+        raise IndexOutdated(
+            f"index in {generation.parent} holds vectors computed on {recorded}, this zhengce encodes on {expected}; "
+            "rebuild with: zhengce index (or set ZHENGCE_RUNTIME to the one it was built with)"
+        )
     tokenizer = manifest.get("keyword", {}).get("tokenizer")
     if tokenizer != tokenizer_id():  # e.g. built before keywords were converted to simplified characters
         raise IndexOutdated(
@@ -241,12 +250,14 @@ def chunk_sentences(chunks: list[Chunk]) -> tuple[list[str], np.ndarray]:
     return texts, np.asarray(owner, dtype=np.int32)
 
 
-def previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
-    """embedded-text hash → vector (chunks and sentences) from the live generation, if it used the same model."""
+def previous_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
+    """embedded-text hash → vector (chunks and sentences) from the live generation, if the same model on the
+    same runtime computed them."""
     try:
         generation = current_generation(index_dir)
         manifest = read_manifest(generation)
-        if manifest["model"]["id"] != model_id or manifest["model"].get("embed_text") != EMBED_TEXT_VERSION:
+        if (manifest["model"]["id"] != embedder.model_id or manifest["model"].get("embed_text") != EMBED_TEXT_VERSION
+                or manifest["model"].get("runtime") != runtime_of(embedder)):
             return {}
         chunks = [Chunk.from_json(json.loads(line)) for line in read_lines(generation / "chunks.jsonl")]
         vectors = np.load(generation / "vectors.npy", allow_pickle=False)
@@ -315,7 +326,7 @@ def build_index(
         raise ZhengceError("nothing to index: the corpus has no readable documents")
     index_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(index_dir)
-    reusable = previous_vectors(index_dir, embedder.model_id)
+    reusable = previous_vectors(index_dir, embedder)
     vectors, sentence_vectors, sentence_owner, embedded = embed_chunks(chunks, embedder, reusable, progress)
 
     name = next_generation_name(index_dir)
@@ -336,7 +347,8 @@ def build_index(
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "model": {"id": embedder.model_id, "dimension": embedder.dimension, "embed_text": EMBED_TEXT_VERSION},
+        "model": {"id": embedder.model_id, "dimension": embedder.dimension, "embed_text": EMBED_TEXT_VERSION,
+                  **({"runtime": runtime_of(embedder)} if runtime_of(embedder) else {})},
         "chunker": chunk_config.to_json(),
         "keyword": {"tokenizer": tokenizer_id(), "bm25": "bm25s default (lucene, k1=1.5, b=0.75)"},
         "dense": dense_description(dense, dense_config),
