@@ -135,19 +135,27 @@ class SentenceTransformerEmbedder:
 
     def encode_documents(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         use_threads(os.cpu_count() or 1)
-        parts = []
-        # Sorting by length keeps padding small inside each batch: measurably faster on CPU.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(texts), self.batch_size):
-            batch = [texts[i] for i in order[start : start + self.batch_size]]
-            parts.append(self._encode(batch, self.document_prompt))
-            if progress:
-                progress(len(batch))
-        if not parts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        vectors[order] = np.concatenate(parts)
-        return vectors
+        return in_length_order(texts, self.batch_size, self.dimension, lambda b: self._encode(b, self.document_prompt), progress)
+
+
+def in_length_order(
+    texts: list[str], batch_size: int, dimension: int, encode: Callable[[list[str]], np.ndarray],
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Encode in batches of similar length, rows back in the texts' order. Sorting by length keeps padding
+    small inside each batch: measurably faster on CPU."""
+    parts = []
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for start in range(0, len(texts), batch_size):
+        batch = [texts[i] for i in order[start : start + batch_size]]
+        parts.append(encode(batch))
+        if progress:
+            progress(len(batch))
+    if not parts:
+        return np.zeros((0, dimension), dtype=np.float32)
+    vectors = np.empty((len(texts), dimension), dtype=np.float32)
+    vectors[order] = np.concatenate(parts)
+    return vectors
 
 
 def default_model_id() -> str:
