@@ -65,6 +65,7 @@ def stem(place: str) -> str:
     return place
 
 
+@lru_cache(maxsize=4096)
 def pinyin(place: str) -> str:
     """临澜市 → "linlan": how an English question names a Chinese place."""
     from pypinyin import lazy_pinyin
@@ -148,12 +149,12 @@ def tagged_place(text: str, start: int, end: int) -> bool:
 
 
 def prefer_scope(ranked: list[tuple[int, float]], row_years: list[int | None], row_places: list[frozenset[str]],
-                 scope: Scope, k: int, row_texts: list[str] | None = None) -> list[tuple[int, float]]:
+                 scope: Scope, k: int, row_text=lambda row: "") -> list[tuple[int, float]]:
     """Passages of documents matching everything the question names first, then those matching part of
     it, then the rest; each group in its original order. A passage that names the year or place itself
     matches too: a 2021 plan's "2022年春季学期" answers a question about spring 2022."""
     def fit(row: int) -> int:
-        text = row_texts[row] if row_texts is not None else ""
+        text = row_text(row)  # only the candidates' texts are read: a large index pays for k×3 rows
         year_ok = not scope.years or row_years[row] in scope.years or any(f"{y}年" in text for y in scope.years)
         place_ok = not scope.places or bool(row_places[row] & scope.places) or any(stem(p) in text for p in scope.places)
         return 2 if year_ok and place_ok else 1 if (scope.years and year_ok) or (scope.places and place_ok) else 0
@@ -182,15 +183,16 @@ def lacking(question: str, index, hits) -> list[str]:
     reasons = [f"收录的文件中没有{name}的文件" for name in missing_scope(question, scope, passages)]
     if reasons or not hits or not scope.named:
         return reasons
+    places = index.doc_places
     together = [d for d in index.documents
-                if (not scope.years or d.get("year") in scope.years) and (not scope.places or document_places(d) & scope.places)]
+                if (not scope.years or d.get("year") in scope.years) and (not scope.places or places[d["doc_id"]] & scope.places)]
     named = "".join(sorted(scope.places)) + "".join(f"{y}年" for y in sorted(scope.years))
     if not together:
         return [f"收录的文件中没有{named}的文件"]
     top = hits[0]
     text = to_simplified(f"{top.title} {top.text}")
     wrong_year = scope.years and top.year not in scope.years and not any(str(y) in text for y in scope.years)
-    top_places = next((document_places(d) for d in index.documents if d["doc_id"] == top.doc_id), frozenset())
+    top_places = places.get(top.doc_id, frozenset())
     wrong_place = scope.places and not top_places & scope.places and not any(stem(p) in text for p in scope.places)
     if wrong_year or wrong_place:
         reasons.append(f"最接近的段落出自《{top.title}》，不是{named}的文件")

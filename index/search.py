@@ -186,7 +186,7 @@ def arrange_by_scope(
     if filtered:
         return ranked[:k]
     if scope.named:
-        return prefer_scope(ranked, index.row_years, index.row_places, scope, k, [c.text for c in index.chunks])
+        return prefer_scope(ranked, index.row_years, index.row_places, scope, k, lambda row: index.chunks[row].text)
     return diversify_years(ranked, index.row_years, k, max_share)
 
 

@@ -103,12 +103,15 @@ class LoadedIndex:
         return to_simplified(re.sub(r"[（）()]", "", "\n".join(d["text"] for d in self.documents)))
 
     @cached_property
-    def row_places(self) -> list[frozenset[str]]:
-        """The places each chunk's document is about (its title's and issuers', index/scope.py)."""
+    def doc_places(self) -> dict[str, frozenset[str]]:
+        """doc_id → the places the document is about (its title's and issuers', index/scope.py)."""
         from zhengce.index.scope import document_places
 
-        by_doc = {d["doc_id"]: document_places(d) for d in self.documents}
-        return [by_doc.get(c.doc_id, frozenset()) for c in self.chunks]
+        return {d["doc_id"]: document_places(d) for d in self.documents}
+
+    @cached_property
+    def row_places(self) -> list[frozenset[str]]:
+        return [self.doc_places.get(c.doc_id, frozenset()) for c in self.chunks]
 
     @cached_property
     def places(self) -> frozenset[str]:
