@@ -27,7 +27,6 @@ from zhengce.settings import CompareConfig
 from zhengce.index.embed import Embedder
 from zhengce.index.search import Hit, search
 from zhengce.index.store import LoadedIndex
-from zhengce.index.scope import document_places
 from zhengce.ingest.clean import to_simplified
 from zhengce.ingest.structure import PREAMBLE
 
@@ -85,9 +84,9 @@ class Comparison:
         }
 
 
-def series_name(document: dict) -> str:
+def series_name(document: dict, places: frozenset[str]) -> str:
     """临澜市教育局·要点: who issued it (or, without an issuer, where it is from) and what kind it is."""
-    who = to_simplified(document.get("issuer") or "") or "".join(sorted(document_places(document))) or "未注明"
+    who = to_simplified(document.get("issuer") or "") or "".join(sorted(places)) or "未注明"
     return f"{who}·{document.get('doc_type') or '文件'}"
 
 
@@ -96,7 +95,7 @@ def all_series(index: LoadedIndex) -> dict[str, dict[int, list[str]]]:
     found: dict[str, dict[int, list[str]]] = {}
     for document in index.documents:
         if document.get("year") is not None:
-            found.setdefault(series_name(document), {}).setdefault(document["year"], []).append(document["doc_id"])
+            found.setdefault(series_name(document, index.doc_places[document["doc_id"]]), {}).setdefault(document["year"], []).append(document["doc_id"])
     return found
 
 
@@ -105,7 +104,7 @@ def choose_series(index: LoadedIndex, embedder: Embedder, topic: str, series: di
     def usable(name: str) -> bool:
         return len([y for y in series[name] if not years or y in years]) >= 2
 
-    by_doc = {d["doc_id"]: series_name(d) for d in index.documents}
+    by_doc = {d["doc_id"]: series_name(d, index.doc_places[d["doc_id"]]) for d in index.documents}
     ranked = list(dict.fromkeys(by_doc[h.doc_id] for h in search(index, embedder, topic, k=20) if h.doc_id in by_doc))
     candidates = [name for name in ranked if usable(name)] or ranked or sorted(series)
     return candidates[0], [name for name in ranked if name != candidates[0]]
