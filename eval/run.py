@@ -83,7 +83,7 @@ def check_testset(items: list[TestItem], index: LoadedIndex) -> None:
 def evaluate_item(item: TestItem, hits: list[Hit], mode: str, k: int, seconds: float, lib: Library) -> ItemResult:
     coverage = [metrics.covered_golds(h.text, item.gold) for h in hits]
     # judged on what `ask` would quote: the evidence among the top 5 (ask's default k)
-    verdict = verdict_for(lib.index, item.query, hits, lib.judge_config, evidence=evidence_hits(item.query, hits[:5]))
+    verdict = verdict_for(lib.index, item.query, hits, lib.judge_config, evidence=evidence_hits(item.query, hits[:5]), embedder=lib.embedder)
     n_gold = len(item.gold)
     answer_docs, wrong = (), None
     if mode == "hybrid" and item.answerable:

@@ -28,8 +28,8 @@ from typing import Sequence
 
 from zhengce.index.default_model import DEFAULT_MODEL_ID
 from zhengce.index.query_terms import concept_forms, named_concepts
-from zhengce.index.scope import lacking, without_scope
-from zhengce.index.search import HAN_RE, Hit
+from zhengce.index.scope import lacking, question_scope, same_level, without_scope
+from zhengce.index.search import HAN_RE, Hit, search
 from zhengce.index.tokenize import tokenize
 from zhengce.ingest.clean import normalize_for_index
 from zhengce.settings import Calibration, JudgeConfig
@@ -104,23 +104,36 @@ def mentioned(name: str, text: str, window: int = JUDGE.mention_window, looks: i
     return False
 
 
-def verdict_for(index, question: str, hits: list[Hit], config: JudgeConfig = JUDGE, evidence: list[Hit] | None = None) -> Verdict:
+def verdict_for(index, question: str, hits: list[Hit], config: JudgeConfig = JUDGE, evidence: list[Hit] | None = None,
+                embedder=None) -> Verdict:
     """The verdict for a search of this index: what the app, `zhengce ask` and `zhengce eval` call.
 
     evidence: the passages an answer would quote (zhengce/answer.py: those of the best passage's document);
     by default those of the top hit's document among the top hits. The verdict is about them, not about
-    a passage of another document that the answer would not quote."""
+    a passage of another document that the answer would not quote.
+    embedder: lets the verdict search the question's topic without its place when the collection has
+    documents of a same-level place (石桥县 and 青禾县): the named place's documents may not cover it."""
     if evidence is None:
         evidence = [h for h in hits[: config.judge_hits] if h.doc_id == hits[0].doc_id] if hits else []
     topic = without_scope(question, index.places)  # 石桥县 matches every 石桥县 passage: not evidence of the topic
     verdict = judge(topic, evidence, index.model_id, missing_concepts(question, index, config), config)
-    absent = lacking(question, index, hits[: config.judge_hits])
+    outside = None
+    if embedder is not None and verdict.answerable and topic != question and has_sibling_places(question, index):
+        outside = search(index, embedder, topic, k=1)
+    absent = lacking(question, index, hits[: config.judge_hits], outside, config.sibling_place_margin)
     if absent and verdict.answerable:
         # 临澜市2020年… of a collection without that plan: the passages of other years or places would
         # answer with the wrong figures, however similar they are
         detail = verdict.reason.split("：", 1)[-1]  # the scores, without "文件中有相关内容", which this overrides
         return replace(verdict, answerable=False, hedged=False, reason=f"{'；'.join(absent)}（{detail}）")
     return verdict
+
+
+def has_sibling_places(question: str, index) -> bool:
+    """The question names an indexed place and the collection holds documents of another place of the
+    same level (the only case the topic-without-place search can change the verdict)."""
+    named = question_scope(question, index.years, index.places).places
+    return any(same_level(p, q) and p not in named for p in index.places for q in named)
 
 
 def judge(question: str, hits: list[Hit], model_id: str, missing: Sequence[str] = (), config: JudgeConfig = JUDGE) -> Verdict:

@@ -171,24 +171,63 @@ def missing_scope(question: str, scope: Scope, passages: list[str]) -> list[str]
     return missing
 
 
-def lacking(question: str, index, hits) -> list[str]:
+# Document kinds a question names to mean one document ("临澜市2022年教育工作要点的总体目标"). Not the bare
+# words that are also everyday words (计划新增, 有什么办法, 意见, 规定, 方案).
+NAMED_KIND_RE = re.compile(
+    r"(?:工作要点|工作计划|行动计划|发展规划|实施方案|工作方案|实施意见|指导意见|管理办法|实施办法|实施细则|条例|纲要)"
+)
+
+
+def named_document(question: str, known_places) -> str:
+    """The document a question names by its kind and the words just before it, without year or place:
+    "临澜市2022年教育工作要点的总体目标是什么" → "教育工作要点"; "" when it names none."""
+    topic = without_scope(question, known_places)
+    match = NAMED_KIND_RE.search(topic)
+    if not match:
+        return ""
+    before = re.search(r"[\u4e00-\u9fff]{0,2}$", topic[: match.start()]).group(0)
+    return before.removeprefix("的") + match.group(0)
+
+
+def same_level(place: str, other: str) -> bool:
+    """Two places of one administrative level (石桥县 and 青禾县): one's documents do not apply to the other.
+    A province's or city's may apply to the counties under it, so those are not judged a mismatch."""
+    return stem(place) != place and stem(other) != other and place[len(stem(place)):] == other[len(stem(other)):]
+
+
+def lacking(question: str, index, hits, outside=None, place_margin: float = 0.035) -> list[str]:
     """Why the passages cannot answer what the question names, one phrase each (empty: nothing lacking):
     - a year or place no document has, unless the passages mention it (2016年8月31日前出生);
     - a year and place that no one document has together ("临澜市2020年…" when the collection has
-      临澜市's 2019 and 2021 plans and other places' 2020 ones);
+      临澜市's 2019 and 2021 plans and other places' 2020 ones), unless a passage of that place's
+      documents speaks of that year (a 2021 plan's review of 2020);
+    - a document the question names by kind that the collection has for other years or places only
+      ("临澜市2022年教育工作要点" when it holds the 2019, 2021 and 2023 ones);
     - the best passage is from a document of another year or place than the one named (石桥县医保 asked
-      of a collection whose only 医保 document is 青禾县's), and does not mention the named one itself."""
+      of a collection whose only 医保 document is 青禾县's), and does not mention the named one itself;
+    - outside: the best passages for the question's topic with no year or place preferred. When the best
+      of them is a same-level place's (青禾县 for 石桥县) and clearly closer (place_margin) than the
+      named place's own best passage, the named place's documents do not speak of the topic.
+    """
     scope = question_scope(question, index.years, index.places)
     passages = [f"{h.title} {h.text}" for h in hits]
     reasons = [f"收录的文件中没有{name}的文件" for name in missing_scope(question, scope, passages)]
     if reasons or not hits or not scope.named:
         return reasons
     places = index.doc_places
-    together = [d for d in index.documents
-                if (not scope.years or d.get("year") in scope.years) and (not scope.places or places[d["doc_id"]] & scope.places)]
+    in_scope = lambda d: ((not scope.years or d.get("year") in scope.years)
+                          and (not scope.places or bool(places.get(d["doc_id"], frozenset()) & scope.places)))
+    together = [d for d in index.documents if in_scope(d)]
     named = "".join(sorted(scope.places)) + "".join(f"{y}年" for y in sorted(scope.years))
     if not together:
-        return [f"收录的文件中没有{named}的文件"]
+        of_place = [to_simplified(h.text) for h in hits if places.get(h.doc_id, frozenset()) & scope.places]
+        if not (scope.places and scope.years and any(f"{y}年" in text for y in scope.years for text in of_place)):
+            return [f"收录的文件中没有{named}的文件"]
+    document = named_document(question, index.places)
+    if document:
+        with_kind = [d for d in index.documents if document in to_simplified(d.get("title", ""))]
+        if with_kind and not any(in_scope(d) for d in with_kind):
+            return [f"收录的文件中没有{named}的{document}"]
     top = hits[0]
     text = to_simplified(f"{top.title} {top.text}")
     wrong_year = scope.years and top.year not in scope.years and not any(str(y) in text for y in scope.years)
@@ -196,4 +235,10 @@ def lacking(question: str, index, hits) -> list[str]:
     wrong_place = scope.places and not top_places & scope.places and not any(stem(p) in text for p in scope.places)
     if wrong_year or wrong_place:
         reasons.append(f"最接近的段落出自《{top.title}》，不是{named}的文件")
+    elif scope.places and outside and top.dense_score is not None and outside[0].dense_score is not None:
+        best = outside[0]
+        sibling = [p for p in places.get(best.doc_id, frozenset()) if any(same_level(p, q) for q in scope.places)]
+        own = max((h.dense_score for h in hits if h.dense_score is not None and places.get(h.doc_id, frozenset()) & scope.places), default=None)
+        if sibling and own is not None and best.dense_score - own >= place_margin:
+            reasons.append(f"{''.join(sorted(scope.places))}的文件中没有相关内容，最接近的段落出自《{best.title}》")
     return reasons

@@ -42,6 +42,13 @@ def test_a_place_and_year_the_collection_lacks_are_refused(collection):
         assert not answer.answerable and named in answer.reason and answer.possibly_related
 
 
+def test_a_topic_only_another_countys_documents_cover_is_refused_for_this_county(collection):
+    refused = collection.ask("石桥县城乡居民医保个人缴费标准")
+    assert not refused.answerable and "石桥县的文件中没有相关内容" in refused.reason and "青禾县" in refused.reason
+    answered = collection.ask("青禾县居民医保个人缴费标准")
+    assert answered.answerable and {c.hit.doc_id for c in answered.citations} == {"doc13"}
+
+
 def test_a_county_question_is_answered_from_that_county(collection):
     answer = collection.ask("石桥县2020年新增学前教育学位多少个")
     assert answer.answerable and "810个" in answer.text and {c.hit.doc_id for c in answer.citations} == {"doc04"}

@@ -8,7 +8,7 @@ import pytest
 from zhengce import Library
 from zhengce.eval.compare_eval import compare_accuracy
 from zhengce.eval.run import run_eval
-from zhengce.index.scope import lacking, question_scope, without_places
+from zhengce.index.scope import lacking, named_document, question_scope, same_level, without_places
 from zhengce.index.search import Hit
 from zhengce.cli import main
 
@@ -55,6 +55,40 @@ def test_what_the_collection_lacks_is_named(collection):
     notice = hit("doc08", 2022, "临澜市教育局关于做好2022年义务教育招生入学工作的通知", "招收2016年8月31日前出生的儿童。")
     assert lacking("2016年出生的孩子什么时候上学", index, [notice]) == []
 
+
+
+def test_a_named_document_kind_the_collection_has_only_for_other_years_is_lacking(collection):
+    index = collection.index
+    assert named_document("临澜市2022年教育工作要点的总体目标是什么", index.places) == "教育工作要点"
+    assert named_document("临澜市计划新增多少学位", index.places) == ""  # 计划 as a verb names no document
+    plan_2021 = hit("doc02", 2021, "临澜市2021年教育工作要点", "总体目标：办好人民满意的教育。")
+    notice_2022 = hit("doc08", 2022, "临澜市教育局关于做好2022年义务教育招生入学工作的通知", "总体要求：依法招生。")
+    # 临澜市 has 2022 documents, but its 教育工作要点 are of 2019, 2021 and 2023
+    assert lacking("临澜市2022年教育工作要点的总体目标是什么", index, [notice_2022, plan_2021]) == [
+        "收录的文件中没有临澜市2022年的教育工作要点"]
+    assert lacking("临澜市2021年教育工作要点的总体目标是什么", index, [plan_2021]) == []
+
+
+def test_another_years_document_of_the_place_that_speaks_of_the_year_answers(collection):
+    # no 临澜市 document is of 2020, but the 2021 plan's review of 2020 is
+    review = hit("doc07", 2021, "临澜市“十四五”教育事业发展规划", "2020年学前三年毛入园率达到95%。")
+    assert lacking("临澜市2020年学前三年毛入园率是多少", collection.index, [review]) == []
+    assert lacking("临澜市2020年教育工作要点新增多少义务教育学位", collection.index, [review]) == [
+        "收录的文件中没有临澜市2020年的教育工作要点"]
+
+
+def test_a_same_level_places_document_does_not_answer_for_the_named_place(collection):
+    assert same_level("石桥县", "青禾县") and not same_level("石桥县", "临澜市") and not same_level("东川省", "临澜市")
+    index = collection.index
+    own = Hit(1, 1.0, "c1", "doc09", "石桥县人民政府关于推进学前教育普惠发展的实施意见", 2022, "一、", "城乡居民共同参与。", 0.889, 1.0, ())
+    sibling = Hit(1, 1.0, "c2", "doc13", "青禾县2022年城乡居民基本医疗保险工作实施方案", 2022, "一、", "个人缴费标准。", 0.942, 5.0, ())
+    reasons = lacking("石桥县城乡居民医保个人缴费标准", index, [own], outside=[sibling], place_margin=0.035)
+    assert reasons and "石桥县的文件中没有相关内容" in reasons[0] and "青禾县" in reasons[0]
+    close = Hit(1, 1.0, "c2", "doc13", sibling.title, 2022, "一、", "个人缴费标准。", 0.91, 5.0, ())
+    assert lacking("石桥县城乡居民医保个人缴费标准", index, [own], outside=[close], place_margin=0.035) == []
+    # a province's document may apply to the county: not a mismatch
+    province = Hit(1, 1.0, "c3", "doc06", "东川省学生资助资金管理办法", 2021, "一、", "资助标准。", 0.95, 5.0, ())
+    assert lacking("石桥县城乡居民医保个人缴费标准", index, [own], outside=[province], place_margin=0.035) == []
 
 def test_a_named_place_and_year_are_preferred(collection):
     for query, docs in (("石桥县学前教育学位", {"doc04", "doc09"}), ("临澜市2021年新增学前教育学位", {"doc02", "doc07", "doc14"})):

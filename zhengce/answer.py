@@ -241,7 +241,7 @@ def answer_question(
     hits = search(index, embedder, query, k=k, years=years, doc_ids=doc_ids, config=search_config)
     evidence = evidence_hits(question, hits, config)
     scored = score_sentences(index, embedder, query, evidence, focus=question, config=config)
-    verdict: Verdict = verdict_for(index, query, hits, judge_config, evidence=evidence)
+    verdict: Verdict = verdict_for(index, query, hits, judge_config, evidence=evidence, embedder=embedder)
     common = dict(question=question, search_query=query, confidence=verdict.confidence, reason=verdict.reason)
     if not verdict.answerable or not scored:
         return Answer(text=NO_ANSWER_TEXT, answerable=False, citations=(), possibly_related=tuple(hits[: config.possibly_related]),

@@ -97,6 +97,10 @@ class JudgeConfig:
     coverage_only_min: float = 0.5  # uncalibrated models: half the question's keywords must occur in a passage
     mention_window: int = 20  # the words of one concept name must occur within 20 characters of each other
     mention_looks: int = 2000  # occurrences of its rarest word examined at most (keeps a large corpus fast)
+    # a question naming 石桥县 whose topic a same-level place's document (青禾县) matches this much better
+    # than any 石桥县 passage is about something 石桥县's documents do not cover (collection dev half: the
+    # answerable questions' gap ≤ 0.016, the out-of-scope one's 0.053; docs/retrieval.md)
+    sibling_place_margin: float = 0.035
 
 
 @dataclass(frozen=True)
