@@ -6,7 +6,7 @@ import hashlib
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from zhengce.settings import ChunkConfig
-from zhengce.ingest.records import NOTICE_SECTION, SECTION_SEPARATOR, Chunk, Document, Section
+from zhengce.ingest.records import CARD_SECTION, NOTICE_SECTION, SECTION_SEPARATOR, Chunk, Document, DocumentMeta, Section
 from zhengce.ingest.structure import is_article, is_bare_item
 
 # Chinese sentence ends first, then clause breaks; LangChain's defaults ("\n\n", "\n", " ", "") would
@@ -77,7 +77,21 @@ def chunk_document(document: Document, config: ChunkConfig = ChunkConfig()) -> l
         drafts.extend((section.path, piece) for piece in pieces)
     if carry:
         drafts.append(carry)
-    return make_chunks(document, drafts)
+    card = card_text(document.meta)
+    return make_chunks(document, ([((CARD_SECTION,), card)] if card else []) + drafts)
+
+
+def card_text(meta: DocumentMeta) -> str:
+    """The document's facts as one passage: "《临澜市2023年教育工作要点》　发文机关：临澜市教育局、中共临澜市委
+    教育工作委员会；文号：临教〔2023〕5号；成文日期：2023年2月20日；印发通知：…". "" when nothing but the
+    title is known (a passage that only repeats the title would match every question naming it)."""
+    issuers = "、".join(name for name in [meta.issuer, *meta.co_issuers.split("、")] if name)
+    facts = [(label, value) for label, value in (
+        ("发文机关", issuers), ("文号", meta.doc_number), ("成文日期", meta.date), ("印发通知", meta.notice_title),
+    ) if value]
+    if not facts:
+        return ""
+    return f"《{meta.title}》\u3000" + "；".join(f"{label}：{value}" for label, value in facts) + "。"
 
 
 def headed(section: Section, text: str) -> str:

@@ -7,6 +7,9 @@ SECTION_SEPARATOR = " > "
 # The 印发通知 around a document ("现将《…》印发给你们"): a section of its own, shown in the reader but not
 # indexed, so a bare wrapper never answers a question (ingest/gongwen.py finds it, ingest/chunk.py skips it)
 NOTICE_SECTION = "印发通知"
+# A document's facts as one short passage (title, issuing bodies, 文号, date, the 印发通知's title), indexed
+# so "哪些单位联合印发的" or "石政办〔2020〕15号" finds its document without indexing the notice's boilerplate
+CARD_SECTION = "文件信息"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 from zhengce.ingest.chunk import chunk_document
 from zhengce.settings import ChunkConfig
-from zhengce.ingest.records import SECTION_SEPARATOR
+from zhengce.ingest.records import CARD_SECTION, SECTION_SEPARATOR
 
 
 def section_texts(document):
@@ -16,7 +16,7 @@ def section_texts(document):
 def test_no_chunk_crosses_a_section(document_2018):
     texts = section_texts(document_2018)
     for config in (ChunkConfig(), ChunkConfig(chunk_size=120), ChunkConfig(chunk_size=600)):
-        for chunk in chunk_document(document_2018, config):
+        for chunk in chunk_document(document_2018, config)[1:]:  # [0]: the document's facts (below)
             under = texts[chunk.section]
             # every sentence of the chunk lies in its own section
             for sentence in filter(None, chunk.text.replace("。", "。\n").split("\n")):
@@ -51,3 +51,9 @@ def test_chunk_ids_are_stable_and_unique(document_2018):
 def test_every_chunk_carries_document_metadata(document_2018):
     for chunk in chunk_document(document_2018):
         assert chunk.title == "晋江市2018年教育工作要点" and chunk.year == 2018 and chunk.section
+
+
+def test_a_documents_facts_are_one_passage_of_their_own(document_2018):
+    card, first = chunk_document(document_2018)[:2]
+    assert card.section == CARD_SECTION and card.position == 0 and first.position == 1
+    assert card.text.startswith("《晋江市2018年教育工作要点》") and "发文机关：晋江市教育局" in card.text and "成文日期：2018年3月" in card.text

@@ -148,7 +148,7 @@ def test_hits_mark_whole_query_words(corpus_copy, tmp_path):
 
 def test_large_indexes_use_hnsw_and_search_the_same(corpus_copy, tmp_path):
     build(corpus_copy, tmp_path / "exact")
-    build(corpus_copy, tmp_path / "ann", dense_config=DenseIndexConfig(exact_search_max_chunks=10))  # pretend 34 chunks is "large"
+    build(corpus_copy, tmp_path / "ann", dense_config=DenseIndexConfig(exact_search_max_chunks=10))  # pretend 35 chunks is "large"
     exact, ann = load_index(tmp_path / "exact"), load_index(tmp_path / "ann")
     assert exact.exact and exact.manifest["dense"]["faiss"] == "IndexFlatIP"
     assert not ann.exact and ann.manifest["dense"]["faiss"] == "IndexHNSWFlat" and ann.manifest["dense"]["params"]["M"] == 32

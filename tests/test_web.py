@@ -131,7 +131,7 @@ def test_zhengce_serve_builds_the_index_prints_the_url_and_stops_cleanly(corpus_
             if "web chat at" in line or not line:
                 break
         assert f"web chat at http://127.0.0.1:{port}/" in "".join(lines), "".join(lines)
-        assert any("built the index: 34 chunks" in line for line in lines)
+        assert any("built the index: 35 chunks" in line for line in lines)
         assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
