@@ -155,11 +155,21 @@ def prefer_scope(ranked: list[tuple[int, float]], row_years: list[int | None], r
     matches too: a 2021 plan's "2022年春季学期" answers a question about spring 2022."""
     def fit(row: int) -> int:
         text = row_text(row)  # only the candidates' texts are read: a large index pays for k×3 rows
-        year_ok = not scope.years or row_years[row] in scope.years or any(f"{y}年" in text for y in scope.years)
+        year_ok = (not scope.years or any(f"{y}年" in text for y in scope.years)
+                   or (row_years[row] in scope.years and not other_target_year(text, scope.years)))
         place_ok = not scope.places or bool(row_places[row] & scope.places) or any(stem(p) in text for p in scope.places)
         return 2 if year_ok and place_ok else 1 if (scope.years and year_ok) or (scope.places and place_ok) else 0
 
     return sorted(ranked, key=lambda item: -fit(item[0]))[:k]  # sorted() is stable
+
+
+TARGET_YEAR_RE = re.compile(r"(?:到|至|截至)\s*((?:19|20)\d{2})\s*年")
+
+
+def other_target_year(text: str, years) -> bool:
+    """The passage sets its figures for another year ("到2025年建成…" in a 2021 plan): a question about
+    2021's figures is not answered by it, though the document is of 2021."""
+    return any(int(y) not in years for y in TARGET_YEAR_RE.findall(text))
 
 
 def missing_scope(question: str, scope: Scope, passages: list[str]) -> list[str]:

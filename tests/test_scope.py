@@ -8,7 +8,7 @@ import pytest
 from zhengce import Library
 from zhengce.eval.compare_eval import compare_accuracy
 from zhengce.eval.run import run_eval
-from zhengce.index.scope import lacking, named_document, question_scope, same_level, without_places
+from zhengce.index.scope import Scope, lacking, named_document, prefer_scope, question_scope, same_level, without_places
 from zhengce.index.search import Hit
 from zhengce.cli import main
 
@@ -140,3 +140,14 @@ def test_the_compare_tab_lets_people_choose_the_series(collection):
             client.predict("新增学前教育学位", ["2019", "2021"], 3, "某县·计划", api_name="/compare")
     finally:
         demo.close()
+
+
+def test_a_passage_setting_another_years_target_gives_way_to_the_named_years_own():
+    # rows 0 and 1 are both from 2021 documents; row 0 (a five-year plan) sets its figure for 2025
+    texts = ["到2025年建成省级高水平中职学校3所。", "中等职业学校招生6800人。", "2019年新增学位3600个。"]
+    ranked = [(0, 0.9), (1, 0.8), (2, 0.7)]
+    order = prefer_scope(ranked, [2021, 2021, 2019], [frozenset()] * 3, Scope(years=frozenset({2021})), 3, texts.__getitem__)
+    assert [row for row, _ in order] == [1, 0, 2]
+    # a question about 2025 keeps it first
+    order = prefer_scope(ranked, [2021, 2021, 2019], [frozenset()] * 3, Scope(years=frozenset({2025})), 3, texts.__getitem__)
+    assert order[0][0] == 0
