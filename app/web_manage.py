@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import gradio as gr  # imported with the web app only (app/web.py imports this module inside build_app)
+
 from zhengce.app.present import issuer_label, year_label
 from zhengce.errors import ZhengceError
 from zhengce.ingest.load import LoadError
@@ -166,8 +168,6 @@ def follow(job: Job, before: list[str]):
 def build_manage_section(live: LiveLibrary, jobs: Jobs, secret: str | None, config: UploadConfig, doc_choices: list):
     """Inside the Documents tab: the login row (shown only when an admin password is set) and the controls
     (shown after login). Returns the components the page refresh updates."""
-    import gradio as gr
-
     from zhengce.add import add_documents
     from zhengce.manage import edit_document, remove_documents
 
@@ -181,7 +181,7 @@ def build_manage_section(live: LiveLibrary, jobs: Jobs, secret: str | None, conf
             return gr.update(visible=False), as_markdown([refused])
         return gr.update(visible=True), "已登录 (logged in)：可以上传、修改、删除文件；每次修改都记入下方的变更记录。"
 
-    def upload(password, name, files, request: gr.Request = None):
+    def upload(password, name, files, request: gr.Request):
         """Add files to the library (admin): a line per file, then the index is updated in the background."""
         paths = [Path(f) for f in (files or [])]
         refused = refusal(secret, password)
@@ -214,7 +214,7 @@ def build_manage_section(live: LiveLibrary, jobs: Jobs, secret: str | None, conf
 
         yield from follow(jobs.submit("upload", work), lines)
 
-    def edit(password, name, doc_id, title, year, issuer, date, doc_number, request: gr.Request = None):
+    def edit(password, name, doc_id, title, year, issuer, date, doc_number, request: gr.Request):
         """Change a document's title, year, issuer, date or 文号 (admin); empty fields stay as they are."""
         refused = refusal(secret, password)
         if refused:
@@ -233,7 +233,7 @@ def build_manage_section(live: LiveLibrary, jobs: Jobs, secret: str | None, conf
 
         yield from follow(jobs.submit("edit", work), [])
 
-    def remove(password, name, doc_id, request: gr.Request = None):
+    def remove(password, name, doc_id, request: gr.Request):
         """Take a document out of the library (admin); the file is kept in corpus/.removed/."""
         refused = refusal(secret, password)
         if refused:
@@ -267,7 +267,9 @@ def build_manage_section(live: LiveLibrary, jobs: Jobs, secret: str | None, conf
                         label=f"上传文件（.txt .md .html .docx .pdf .doc .wps；每次最多 {config.max_files} 个，每个不超过 {config.max_bytes // 1024 // 1024} MB）")
         send = gr.Button("上传并更新索引 Upload", variant="primary", elem_id="zc-upload-go")
         with gr.Row():
-            target = gr.Dropdown(doc_choices, value=None, label="修改或删除的文件", elem_id="zc-edit-doc", scale=3)
+            # custom values: the choices grow with uploads, and remove/edit check the id themselves
+            target = gr.Dropdown(doc_choices, value=None, label="修改或删除的文件", elem_id="zc-edit-doc", scale=3,
+                                 allow_custom_value=True)
             remove_button = gr.Button("删除文件 Remove", variant="stop", elem_id="zc-remove", scale=1)
         with gr.Row():
             fields = [gr.Textbox(label=FIELD_LABELS[k], elem_id=f"zc-edit-{k}") for k in EDITABLE]

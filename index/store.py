@@ -473,11 +473,15 @@ except ImportError:  # not on Linux/macOS: no pinning, pruning as before
 
 @contextmanager
 def exclusive(lock_path: Path):
-    """Hold an exclusive lock on lock_path (created if needed) for the block; waits for the holder."""
-    with open(lock_path, "a") as handle:
+    """Hold an exclusive lock on lock_path for the block, waiting for the holder. A folder is locked
+    itself (nothing is written into the corpus); a file is created if needed."""
+    fd = os.open(lock_path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if lock_path.is_dir() else os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
         if fcntl:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            fcntl.flock(fd, fcntl.LOCK_EX)
         yield
+    finally:
+        os.close(fd)
 
 
 def pin_generation(generation: Path) -> int | None:

@@ -1,5 +1,4 @@
 """zhengce remove / edit / changes, the file-name checks, and generations pinned by a running server."""
-import os
 import tomllib
 
 import pytest

@@ -28,7 +28,6 @@ from zhengce.library import IndexResult, check_corpus_dir, index_corpus
 
 CHANGES_NAME = "changes.jsonl"  # in the corpus folder, beside catalog.toml: the corpus's own history
 REMOVED_DIR = ".removed"  # removed files are moved here, not deleted: a wrong click loses nothing
-LOCK_NAME = ".zhengce.lock"
 EDITABLE = ("title", "year", "issuer", "date", "doc_number")  # what the web form and `zhengce edit` change
 MAX_NAME_CHARS = 120  # ext4 allows 255 bytes: 120 characters of Chinese (3 bytes each) leave room for a prefix
 MAX_FIELD_CHARS = 200
@@ -62,7 +61,7 @@ def command_line_user() -> str:
 @contextmanager
 def corpus_lock(corpus_dir: Path):
     """One change at a time: a web upload and `zhengce add` must not both rewrite catalog.toml."""
-    with exclusive(corpus_dir / LOCK_NAME):
+    with exclusive(corpus_dir):
         yield
 
 
