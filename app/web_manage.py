@@ -223,7 +223,9 @@ def build_manage_section(live: LiveLibrary, jobs: Jobs, secret: str | None, conf
         if not doc_id:
             yield as_markdown(["先选择一个文件 (choose a document)"])
             return
-        changes = dict(zip(EDITABLE, (title, year, issuer, date, doc_number)))
+        # the form is filled with the current values: only what the person changed is an edit
+        current = next((d for d in live.library.documents if d["doc_id"] == doc_id), {})
+        changes = {k: v for k, v in zip(EDITABLE, (title, year, issuer, date, doc_number)) if str(v or "").strip() != str(current.get(k) or "")}
 
         def work(job: Job) -> list[str]:
             lib = live.library
