@@ -31,6 +31,26 @@ def add_commands(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=cmd_add)
 
+    p = sub.add_parser("remove", parents=[common], help="take documents out of the corpus (kept in corpus/.removed/) and update the index")
+    p.add_argument("docs", nargs="+", metavar="DOC", help="document id or file name (see zhengce info)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_remove)
+
+    p = sub.add_parser("edit", parents=[common], help="correct a document's title, year, issuer, date or 文号 (written to catalog.toml)")
+    p.add_argument("doc", metavar="DOC", help="document id or file name")
+    p.add_argument("--title", default=None)
+    p.add_argument("--year", default=None)
+    p.add_argument("--issuer", default=None)
+    p.add_argument("--date", default=None, help="成文日期 as the document writes it, e.g. 2019年3月")
+    p.add_argument("--doc-number", default=None, help="文号, e.g. 晋教〔2019〕12号")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=cmd_edit)
+
+    p = sub.add_parser("changes", parents=[common], help="who added, edited or removed which document, newest first")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_changes)
+
     # search and ask take the same filters and the same batch/JSON options
     querying = argparse.ArgumentParser(add_help=False)
     querying.add_argument("--k", type=int, default=5, help="number of passages (default 5)")
@@ -119,6 +139,50 @@ def cmd_add(args) -> int:
             f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {index_dir} [{report.generation}]"
         )
     return 1 if result.problems or not result.added else 0
+
+
+def print_index_report(result, index_dir: Path) -> None:
+    report = result.report
+    for problem in result.problems:
+        print(f"zhengce: skipped {problem.file}: {problem.reason}", file=sys.stderr)
+    print(
+        f"indexed {report.documents} document(s), {report.chunks} chunks "
+        f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {index_dir} [{report.generation}]"
+    )
+
+
+def cmd_remove(args) -> int:
+    from zhengce.manage import REMOVED_DIR, remove_documents
+
+    corpus_dir, index_dir = dirs(args)
+    result = remove_documents(args.docs, corpus_dir, index_dir, show_progress=not args.quiet)
+    for name in result.files:
+        print(f"removed {name} (kept in {corpus_dir / REMOVED_DIR})")
+    print_index_report(result.index, index_dir)
+    return 0
+
+
+def cmd_edit(args) -> int:
+    from zhengce.manage import edit_document
+
+    corpus_dir, index_dir = dirs(args)
+    changes = {"title": args.title, "year": args.year, "issuer": args.issuer, "date": args.date, "doc_number": args.doc_number}
+    result = edit_document(args.doc, changes, corpus_dir, index_dir, show_progress=not args.quiet)
+    print(f"edited {result.files[0]} in {corpus_dir / 'catalog.toml'}")
+    print_index_report(result.index, index_dir)
+    return 0
+
+
+def cmd_changes(args) -> int:
+    from zhengce.manage import read_changes
+
+    corpus_dir, _ = dirs(args)
+    changes = read_changes(corpus_dir, limit=args.limit)
+    for change in changes:
+        print(json.dumps(change.__dict__, ensure_ascii=False) if args.json else change.line())
+    if not changes and not args.json:
+        print(f"no changes recorded in {corpus_dir}")
+    return 0
 
 
 def read_batch(path: Path) -> list[str]:

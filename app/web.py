@@ -1,8 +1,10 @@
 """The web chat (Gradio Blocks): ask → answer with cited passages; browse the indexed documents.
 
-The index and the model are loaded once, before the app is built; every request reuses them. All text
-that reaches HTML (questions, passages, titles) is escaped here, so a question containing markup is shown
-as text. The app serves no files of its own (no allowed_paths).
+The index and the model are loaded once, before the app is built; every request reuses them, taking the
+served generation once (zhengce/live.py) so that a new generation (an upload, `zhengce add` in another
+shell) is picked up without a restart and no request mixes two. All text that reaches HTML (questions,
+passages, titles) is escaped here, so a question containing markup is shown as text. The app serves no
+files of its own (no allowed_paths).
 """
 from __future__ import annotations
 
@@ -22,9 +24,12 @@ from zhengce.index.search import Hit
 from zhengce.index.store import LoadedIndex
 from zhengce.ingest.records import SECTION_SEPARATOR
 from zhengce.library import Library
+from zhengce.live import LiveLibrary
 from zhengce.paths import latest_eval_report
+from zhengce.settings import UploadConfig
 
 CONCURRENCY = 2  # answers are CPU-bound (the model); two at a time keeps a 2-core machine responsive
+REFRESH_SECONDS = 2  # how often an open page asks whether the served generation changed (a dict lookup)
 QUEUE_MAX = 64  # waiting requests beyond this get "queue full" instead of an ever-growing wait
 FONT_STACK = ["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Zen Hei", "sans-serif"]
 
@@ -218,21 +223,54 @@ def eval_report_markdown(eval_dir: Path | None) -> str:
     return re.sub(r"!\[[^\]]*\]\([^)]*\)\n?", "", text)
 
 
-def build_app(lib: Library, generator: Generator | None = None, generator_name: str = "", eval_dir: Path | None = None):
+_shelves: dict[Path, Shelf] = {}
+
+
+def shelf_of(index: LoadedIndex) -> Shelf:
+    """The Shelf of a generation, made once: the old and the new one are both in use during a switch."""
+    if index.path not in _shelves:
+        while len(_shelves) >= 4:
+            _shelves.pop(next(iter(_shelves)))
+        _shelves[index.path] = Shelf.from_index(index)
+    return _shelves[index.path]
+
+
+def doc_choices_of(documents: list[dict]) -> list[tuple[str, str]]:
+    return [(f"{d['title']}（{year_label(d.get('year'))}）", d["doc_id"]) for d in documents]
+
+
+def header_markdown(index: LoadedIndex) -> str:
+    return (
+        "# 政策问答 zhengce\n"
+        f"根据已收录的政策文件回答问题，每句话标注出处（文件、年份、章节）。已收录 {len(index.documents)} 份文件、"
+        f"{len(index.chunks)} 个段落（{', '.join(map(str, index.years)) or '年份' + UNSTATED}）。"
+    )
+
+
+def build_app(lib: Library | LiveLibrary, generator: Generator | None = None, generator_name: str = "",
+              eval_dir: Path | None = None, admin_password: str | None = None, upload_config: UploadConfig = UploadConfig()):
+    """lib: a Library (followed on disk from now on) or a LiveLibrary. admin_password: enables the Documents
+    tab's upload/edit/remove (app/web_manage.py); None hides them and refuses every management call."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no usage pings, no version check
     import gradio as gr
 
-    index = lib.index
-    shelf = Shelf.from_index(index)
+    from zhengce.app.web_manage import Jobs, build_manage_section, changes_rows
+
+    live = lib if isinstance(lib, LiveLibrary) else LiveLibrary(lib).watch()
+    jobs = Jobs(live)
+    index = live.library.index
+    shelf = shelf_of(index)
     years = index.years
-    doc_choices = [(f"{d['title']}（{year_label(d.get('year'))}）", d["doc_id"]) for d in index.documents]
+    doc_choices = doc_choices_of(index.documents)
     examples = example_questions(index.documents)
 
-    def run(question: str, history: list[str], years_selected, docs_selected, k) -> Answer:
-        return lib.ask(
-            question, k=int(k or 5), years=list(years_selected or []) or None, docs=list(docs_selected or []) or None,
-            history=history, generator=generator, generator_name=generator_name,
-        )
+    def run(question: str, history: list[str], years_selected, docs_selected, k) -> tuple[Answer, Shelf, str]:
+        with live.use() as current:  # one generation from the search to the rendered sources
+            answer = current.ask(
+                question, k=int(k or 5), years=list(years_selected or []) or None, docs=list(docs_selected or []) or None,
+                history=history, generator=generator, generator_name=generator_name,
+            )
+            return answer, shelf_of(current.index), current.index.path.name
 
     def respond(question, chat, asked, years_selected, docs_selected, k):
         chat, asked = list(chat or []), list(asked or [])
@@ -242,30 +280,43 @@ def build_app(lib: Library, generator: Generator | None = None, generator_name: 
             return chat, "", gr.update(), asked
         chat.append({"role": "user", "content": shown_question(question)})
         try:
-            answer = run(question, asked, years_selected, docs_selected, k)
+            answer, answer_shelf, _ = run(question, asked, years_selected, docs_selected, k)
         except ZhengceError as exc:
             chat.append({"role": "assistant", "content": f"⚠️ {esc(str(exc))}"})
             return chat, "", gr.update(), asked
         chat.append({"role": "assistant", "content": reply_markdown(answer)})
-        return chat, "", sources_html(answer, shelf), asked + [answer.question]
+        return chat, "", sources_html(answer, answer_shelf), asked + [answer.question]
 
     def ask(question: str, years: list[int] | None = None, doc_ids: list[str] | None = None, k: int = 5,
             history: list[str] | None = None) -> dict:
         """Answer a question from the indexed policy documents. Returns {question, answer, answerable,
-        citations: [hit + marker + highlights], possibly_related, notices}; {question, error} on bad input."""
+        citations: [hit + marker + highlights], possibly_related, notices, generation (the index generation
+        that answered)}; {question, error} on bad input."""
         try:
-            return run(question, list(history or []), years, doc_ids, k).to_json()
+            answer, _, generation = run(question, list(history or []), years, doc_ids, k)
+            return {**answer.to_json(), "generation": generation}
         except ZhengceError as exc:
             return {"question": question, "error": str(exc)}
 
+    def refresh_page(shown: str):
+        """On page load and every few seconds: the index status line, and — when the served generation
+        changed since this page last looked — the header, the filters, the document list and the log."""
+        current = live.library
+        generation = current.index.path.name
+        running = jobs.running
+        status = f"索引 index {generation} · {len(current.documents)} 份文件" + (f" · {running.progress_line()}" if running else "")
+        if generation == shown:
+            return [status, shown] + [gr.skip()] * 7
+        documents, choices = current.documents, doc_choices_of(current.documents)
+        return [
+            status, generation, header_markdown(current.index), document_rows(documents), gr.update(choices=choices),
+            gr.update(choices=choices), gr.update(choices=[str(y) for y in current.years]), changes_rows(current.corpus_dir),
+            gr.update(choices=choices),
+        ]
+
     theme = gr.themes.Soft(primary_hue="red", neutral_hue="slate", font=FONT_STACK, font_mono=["monospace"])
     with gr.Blocks(title="政策问答 zhengce", analytics_enabled=False) as demo:
-        gr.Markdown(
-            "# 政策问答 zhengce\n"
-            f"根据已收录的政策文件回答问题，每句话标注出处（文件、年份、章节）。已收录 {len(index.documents)} 份文件、"
-            f"{len(index.chunks)} 个段落（{', '.join(map(str, years)) or '年份' + UNSTATED}）。",
-            elem_id="zc-header",
-        )
+        header = gr.Markdown(header_markdown(index), elem_id="zc-header")
         with gr.Tabs():
             with gr.Tab("问答 Ask", id="ask"):
                 with gr.Row(equal_height=False):
@@ -295,15 +346,19 @@ def build_app(lib: Library, generator: Generator | None = None, generator_name: 
                           concurrency_limit=CONCURRENCY)
                 clear.click(lambda: ([], "", sources_html(None, shelf), []), None, outputs, api_visibility="private")
             with gr.Tab("文件 Documents", id="documents"):
-                gr.Dataframe(
+                status = gr.Markdown(elem_id="zc-index-status")
+                table = gr.Dataframe(
                     document_rows(index.documents), headers=["标题", "年份", "发文机关", "成文日期", "文号", "类型", "段落数", "文件 id"],
                     interactive=False, label="已收录的文件",
                     elem_id="zc-doc-table",
                 )
+                edit_target = build_manage_section(live, jobs, admin_password, upload_config, doc_choices)
                 pick = gr.Dropdown(doc_choices, value=doc_choices[0][1] if doc_choices else None, label="阅读文件")
                 reader = gr.HTML(reader_html(doc_choices[0][1] if doc_choices else None, shelf), elem_id="zc-reader")
-                pick.change(lambda d: reader_html(d, shelf), pick, reader, api_visibility="private")
-            build_compare_tab(lib)
+                pick.change(lambda d: reader_html(d, shelf_of(live.library.index)), pick, reader, api_visibility="private")
+                log = gr.Dataframe(changes_rows(live.library.corpus_dir), headers=["时间", "操作人", "操作", "文件", "内容"],
+                                   interactive=False, label="变更记录 Changes", elem_id="zc-changes")
+            build_compare_tab(live.library, use=live.use)
             with gr.Tab("评估 Evaluation", id="evaluation"):
                 # The latest `zhengce eval` report, read when the tab is shown, so a new run appears on refresh.
                 report = gr.Markdown(elem_id="zc-eval-report")
@@ -311,15 +366,25 @@ def build_app(lib: Library, generator: Generator | None = None, generator_name: 
                 for event in (refresh.click, demo.load):
                     event(lambda: eval_report_markdown(eval_dir), None, report, api_visibility="private")
         gr.api(ask, api_name="ask", concurrency_id="answer", concurrency_limit=CONCURRENCY)
+        shown = gr.State("")
+        page_parts = [status, shown, header, table, pick, doc_filter, year_filter, log, edit_target]
+        timer = gr.Timer(REFRESH_SECONDS)
+        for event in (demo.load, timer.tick):
+            event(refresh_page, shown, page_parts, api_visibility="private", show_progress="hidden", concurrency_id="refresh",
+                  concurrency_limit=None)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_MAX)
+    demo.zhengce_live = live  # tests and start() reach the served generation through it
     return demo, theme
 
 
-def launch(demo, theme, host: str, port: int, block: bool):
+def launch(demo, theme, host: str, port: int, block: bool, upload_config: UploadConfig = UploadConfig()):
     try:
         demo.launch(
             server_name=host, server_port=port, prevent_thread_lock=not block, quiet=True, show_error=False,
             theme=theme, css=CSS, footer_links=["api"], enable_monitoring=False, ssr_mode=False,
+            # Gradio refuses far larger uploads outright (the disk stays safe); up to twice the limit, the
+            # page gets our one-line reason
+            max_file_size=2 * upload_config.max_bytes,
         )
     except OSError as exc:
         raise ZhengceError(f"cannot listen on {host}:{port} ({exc}); choose another --port") from None
@@ -331,15 +396,26 @@ def url_of(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def start(lib: Library, host: str = "127.0.0.1", port: int = 7860, *,
-          generator: Generator | None = None, generator_name: str = "", eval_dir: Path | None = None):
-    """Launch without blocking (tests, scripts); call .close() on the result to stop."""
-    demo, theme = build_app(lib, generator, generator_name, eval_dir)
-    return launch(demo, theme, host, port, block=False)
+def start(lib: Library | LiveLibrary, host: str = "127.0.0.1", port: int = 7860, *,
+          generator: Generator | None = None, generator_name: str = "", eval_dir: Path | None = None,
+          admin_password: str | None = None, upload_config: UploadConfig = UploadConfig()):
+    """Launch without blocking (tests, scripts); call .close() on the result to stop (it stops following
+    the index too)."""
+    demo, theme = build_app(lib, generator, generator_name, eval_dir, admin_password, upload_config)
+    launch(demo, theme, host, port, block=False, upload_config=upload_config)
+    close_server = demo.close
+
+    def close() -> None:
+        close_server()
+        demo.zhengce_live.close()
+
+    demo.close = close
+    return demo
 
 
 def serve(corpus_dir: Path, index_dir: Path, host: str, port: int) -> None:
     """The main job: build the index if there is none, load index + model once, serve until Ctrl+C."""
+    from zhengce.app.web_manage import admin_secret
     from zhengce.generate import generator_from_env
     from zhengce.library import ensure_index
     from zhengce.paths import default_eval_dir
@@ -349,9 +425,11 @@ def serve(corpus_dir: Path, index_dir: Path, host: str, port: int) -> None:
         print(f"built the index: {built.report.chunks} chunks → {index_dir}", flush=True)
     lib = Library.open(corpus_dir, index_dir, build=False)
     generator, name = generator_from_env()
-    demo = start(lib, host, port, generator=generator, generator_name=name, eval_dir=default_eval_dir())
+    secret = admin_secret()
+    demo = start(lib, host, port, generator=generator, generator_name=name, eval_dir=default_eval_dir(), admin_password=secret)
     mode = f"generative answers by {name}" if generator else "extractive answers, offline"
-    print(f"zhengce: web chat at {url_of(host, port)} ({mode}; Ctrl+C to stop)", flush=True)
+    manage = "management on (admin password set)" if secret else "management off: set ZHENGCE_ADMIN_PASSWORD to upload, edit, remove"
+    print(f"zhengce: web chat at {url_of(host, port)} ({mode}; {manage}; Ctrl+C to stop)", flush=True)
     try:
         demo.block_thread()
     finally:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import html
 import re
+from contextlib import nullcontext
+from typing import Callable, ContextManager
 
 from zhengce.app.examples import example_topics
 from zhengce.compare import Comparison, all_series
@@ -112,8 +114,9 @@ def comparison_html(result: Comparison) -> str:
     return COMPARE_CSS + notice + summary_html(result) + grid
 
 
-def build_compare_tab(lib: Library) -> None:
-    """Add the 年度对比 tab; call it inside `with gr.Tabs():` of the app's gr.Blocks."""
+def build_compare_tab(lib: Library, use: Callable[[], ContextManager[Library]] | None = None) -> None:
+    """Add the 年度对比 tab; call it inside `with gr.Tabs():` of the app's gr.Blocks. use: the served
+    Library for one request (LiveLibrary.use), when the server follows new index generations."""
     import gradio as gr
 
     years = [str(y) for y in lib.years]
@@ -123,8 +126,9 @@ def build_compare_tab(lib: Library) -> None:
 
     def run(topic: str, chosen: list[str] | None, k: int, which: str | None = AUTO_SERIES) -> tuple[str, dict]:
         try:
-            result = lib.compare(topic or "", years=list(chosen or []) or None, k=int(k),
-                                 series=None if which in (None, "", AUTO_SERIES) else which)
+            with use() if use else nullcontext(lib) as current:
+                result = current.compare(topic or "", years=list(chosen or []) or None, k=int(k),
+                                         series=None if which in (None, "", AUTO_SERIES) else which)
         except ZhengceError as exc:
             return f'<div class="zc-cmp-notice">{esc(str(exc))}</div>', {"error": str(exc)}
         return comparison_html(result), result.to_json()

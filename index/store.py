@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -321,13 +322,21 @@ def build_index(
     dense_config: DenseIndexConfig = DenseIndexConfig(),
 ) -> BuildReport:
     """Write a new generation next to the live one and switch to it only when it is complete."""
-    import bm25s
-    import faiss
-
     started = time.perf_counter()
     if not chunks:
         raise ZhengceError("nothing to index: the corpus has no readable documents")
     index_dir.mkdir(parents=True, exist_ok=True)
+    with exclusive(index_dir / ".build.lock"):  # a web upload and `zhengce index` would name the same generation
+        return build_generation(index_dir, documents, chunks, embedder, chunk_config, progress, dense_config, started)
+
+
+def build_generation(
+    index_dir: Path, documents: list[Document], chunks: list[Chunk], embedder: Embedder, chunk_config: ChunkConfig,
+    progress: Callable[[int], None] | None, dense_config: DenseIndexConfig, started: float,
+) -> BuildReport:
+    import bm25s
+    import faiss
+
     remove_stale_temporaries(index_dir)
     reusable = previous_vectors(index_dir, embedder)
     vectors, sentence_vectors, sentence_owner, embedded = embed_chunks(chunks, embedder, reusable, progress)
@@ -445,10 +454,68 @@ def switch_current(index_dir: Path, name: str) -> None:
 
 
 def prune_generations(index_dir: Path, keep: int) -> None:
+    """Remove all but the live generation and the keep-1 before it, except those a running server still
+    answers from (pinned with pin_generation); that server prunes them once its last request is done."""
     live = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
     names = [n for n in generation_names(index_dir) if n != live]
     for name in names[: max(0, len(names) - (keep - 1))]:
-        shutil.rmtree(index_dir / name, ignore_errors=True)
+        remove_unless_pinned(index_dir / name)
+
+
+# ---------------------------------------------------------------- one writer; generations in use
+# flock, not a lock file's existence: the kernel drops a killed process's locks, so a crash never leaves
+# the library locked. Locks belong to open files, so two threads of one process exclude each other too.
+try:
+    import fcntl
+except ImportError:  # not on Linux/macOS: no pinning, pruning as before
+    fcntl = None
+
+
+@contextmanager
+def exclusive(lock_path: Path):
+    """Hold an exclusive lock on lock_path for the block, waiting for the holder. A folder is locked
+    itself (nothing is written into the corpus); a file is created if needed."""
+    fd = os.open(lock_path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if lock_path.is_dir() else os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if fcntl:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def pin_generation(generation: Path) -> int | None:
+    """A shared lock on the generation folder while a server may answer from it; close the fd to unpin."""
+    if fcntl is None:
+        return None
+    fd = os.open(generation, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
+
+
+def unpin_generation(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)
+
+
+def remove_unless_pinned(generation: Path) -> bool:
+    if fcntl is None:
+        shutil.rmtree(generation, ignore_errors=True)
+        return True
+    try:
+        fd = os.open(generation, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return False  # a server still answers from it
+    try:
+        shutil.rmtree(generation, ignore_errors=True)
+    finally:
+        os.close(fd)
+    return True
 
 
 def remove_stale_temporaries(index_dir: Path) -> None:

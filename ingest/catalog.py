@@ -104,9 +104,6 @@ def update_catalog(corpus_dir: Path, entries: list[dict]) -> Path:
     tomlkit round-trips the file unchanged except for the entries we touch; the new file replaces the
     old one atomically, so a crash never leaves half a catalog.
     """
-    import os
-    import tempfile
-
     import tomlkit
 
     path = corpus_dir / CATALOG_NAME
@@ -128,9 +125,35 @@ def update_catalog(corpus_dir: Path, entries: list[dict]) -> Path:
         for key, value in entry.items():
             if value not in (None, ""):
                 table[key] = value
+    return write_catalog(corpus_dir, tomlkit.dumps(doc))
+
+
+def remove_catalog_entries(corpus_dir: Path, files: list[str]) -> Path | None:
+    """Drop the [[document]] entries of these files (zhengce remove), keeping everything else as written."""
+    import tomlkit
+
+    path = corpus_dir / CATALOG_NAME
+    if not path.exists():
+        return None
+    read_catalog(corpus_dir)  # refuse to touch a catalog that does not parse
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    tables = doc.get("document")
+    if tables is None:
+        return path
+    for i in reversed(range(len(tables))):
+        if tables[i].get("file") in files:
+            del tables[i]
+    return write_catalog(corpus_dir, tomlkit.dumps(doc))
+
+
+def write_catalog(corpus_dir: Path, text: str) -> Path:
+    import os
+    import tempfile
+
+    path = corpus_dir / CATALOG_NAME
     fd, tmp = tempfile.mkstemp(dir=corpus_dir, prefix=".catalog-", suffix=".toml")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(tomlkit.dumps(doc))
+        f.write(text)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)

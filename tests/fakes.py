@@ -45,8 +45,29 @@ class HashEmbedder:
 
 
 
+@dataclass
+class SlowHashEmbedder(HashEmbedder):
+    """HashEmbedder that takes `delay` seconds per 16 documents, so a test can act while an index is being
+    built (ask during a re-index, kill the server in the middle of one). Queries stay fast."""
+
+    delay: float = 0.05
+
+    def encode_documents(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        import time
+
+        for start in range(0, len(texts), 16):
+            time.sleep(self.delay)
+            if progress:
+                progress(len(texts[start : start + 16]))
+        return self._encode(texts)
+
+
 def install() -> None:
-    """Serve HashEmbedder for FAKE_MODEL_ID in this process (zhengce.index.embed.use_embedder)."""
+    """Serve HashEmbedder for FAKE_MODEL_ID in this process (zhengce.index.embed.use_embedder);
+    ZHENGCE_FAKE_EMBED_DELAY=seconds makes it a SlowHashEmbedder (for a server run as a process)."""
+    import os
+
     from zhengce.index.embed import use_embedder
 
-    use_embedder(HashEmbedder())
+    delay = float(os.environ.get("ZHENGCE_FAKE_EMBED_DELAY") or 0)
+    use_embedder(SlowHashEmbedder(delay=delay) if delay else HashEmbedder())

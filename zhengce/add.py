@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from zhengce.library import IndexResult, check_corpus_dir, index_corpus
 from zhengce.index.store import file_sha256, load_index
@@ -14,6 +15,7 @@ from zhengce.ingest.catalog import check_year, read_catalog, update_catalog
 from zhengce.errors import ZhengceError
 from zhengce.ingest.duplicates import Fingerprint, NearDuplicate, fingerprint, near_duplicate_of, same_content, same_content_reason
 from zhengce.ingest.load import SUPPORTED_SUFFIXES, LoadError
+from zhengce.manage import check_file_name, command_line_user, corpus_lock, record_change
 from zhengce.ingest.pipeline import CorpusProblem, corpus_files, ingest_file
 from zhengce.ingest.records import DocumentMeta
 
@@ -35,13 +37,24 @@ def add_documents(
     replace: bool = False,
     model_id: str | None = None,
     show_progress: bool = True,
+    who: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> AddResult:
-    """Each file is read first, where it is: only files that read cleanly are copied and catalogued."""
+    """Each file is read first, where it is: only files that read cleanly are copied and catalogued.
+    who: recorded in the change log (default: the command-line user)."""
     check_corpus_dir(corpus_dir)
     if title and len(files) > 1:
         raise ZhengceError("--title applies to one file; add the files one at a time to give each its title")
     if year is not None:
         check_year(year, f"--year for {', '.join(f.name for f in files)}")
+    with corpus_lock(corpus_dir):
+        return add_locked(files, corpus_dir, index_dir, year, title, replace, model_id, show_progress, who or command_line_user(), on_progress)
+
+
+def add_locked(
+    files: list[Path], corpus_dir: Path, index_dir: Path, year: int | None, title: str | None, replace: bool,
+    model_id: str | None, show_progress: bool, who: str, on_progress: Callable[[int, int], None] | None,
+) -> AddResult:
     catalog = read_catalog(corpus_dir)
     corpus = corpus_fingerprints(corpus_dir, index_dir, catalog)
     added: list[DocumentMeta] = []
@@ -66,7 +79,9 @@ def add_documents(
     if not added:
         return AddResult(added, problems, None)
     update_catalog(corpus_dir, entries)
-    result = index_corpus(corpus_dir, index_dir, model_id=model_id, show_progress=show_progress)
+    for meta in added:
+        record_change(corpus_dir, who, "added", meta.file, f"《{meta.title}》 {meta.year or '年份未注明'} {meta.issuer}".rstrip())
+    result = index_corpus(corpus_dir, index_dir, model_id=model_id, show_progress=show_progress, on_progress=on_progress)
     return AddResult(added, problems, result, notes)
 
 
@@ -76,8 +91,7 @@ def add_one(
     name = source.name
     if not source.is_file():
         raise LoadError(f"{name}: no such file ({source})")
-    if source.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise LoadError(f"{name}: unsupported file type {source.suffix or '(none)'}; supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}")
+    check_file_name(name)  # the web upload checks names the same way, before anything is written
     target = corpus_dir / name
     same_place = target.exists() and target.resolve() == source.resolve()
     if target.exists() and not same_place and target.read_bytes() != source.read_bytes() and not replace:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,7 +54,9 @@ def index_corpus(
     model_id: str | None = None,
     chunk_config: ChunkConfig = ChunkConfig(),
     show_progress: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> IndexResult:
+    """on_progress(chunks done, chunks in all): for a page that shows the build (the web app's uploads)."""
     from tqdm import tqdm
 
     check_corpus_dir(corpus_dir)
@@ -65,8 +67,17 @@ def index_corpus(
     chunks = chunk_corpus(documents, chunk_config)
     embedder = embed.load_embedder(model_id or default_model_id())
     with tqdm(total=len(chunks), desc="embedding", unit="chunk", disable=not show_progress, file=sys.stderr) as bar:
-        report = build_index(index_dir, documents, chunks, embedder, chunk_config, progress=bar.update)
-        bar.update(bar.total - bar.n)  # chunks reused from the last build count as done
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            bar.update(n)
+            if on_progress:
+                on_progress(done, len(chunks))
+
+        report = build_index(index_dir, documents, chunks, embedder, chunk_config, progress=advance)
+        advance(len(chunks) - done)  # chunks reused from the last build count as done
     notes = near_duplicates([fingerprint(d.meta.file, d.meta.title, d.text) for d in documents])
     return IndexResult(report, problems, notes)
 
@@ -104,7 +115,9 @@ def describe(corpus_dir: Path, index_dir: Path) -> dict:
         "model": {"configured": default_model_id(), "cache": str(default_model_cache())},
     }
     if corpus_dir.is_dir():
-        info["corpus"]["files"] = sorted(p.name for p in corpus_dir.iterdir() if p.is_file() and p.name != "catalog.toml")
+        info["corpus"]["files"] = sorted(
+            p.name for p in corpus_dir.iterdir() if p.is_file() and p.name not in ("catalog.toml", "changes.jsonl") and not p.name.startswith(".")
+        )
     try:
         index = load_index(index_dir)
     except ZhengceError as exc:

@@ -114,3 +114,12 @@ class CompareConfig:
     same_meaning: float = 0.965  # passage cosine above which two measures say the same (multilingual-e5-small)
     same_heading: float = 0.6  # difflib ratio of two sections' last headings (numbering stripped) to align them
     min_clause_chars: int = 6
+
+
+@dataclass(frozen=True)
+class UploadConfig:
+    """What the web app's Documents tab accepts in one upload (app/web_manage.py), checked before anything
+    is written to the corpus."""
+
+    max_files: int = 20  # more at once is a folder copy: use `zhengce add` or drop them into corpus/
+    max_bytes: int = 50 * 1024 * 1024  # per file; the same limit `zhengce add` applies (ingest/load.py)
