@@ -7,6 +7,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from zhengce.settings import ChunkConfig
 from zhengce.ingest.records import NOTICE_SECTION, SECTION_SEPARATOR, Chunk, Document, Section
+from zhengce.ingest.pages import page_ranges
 from zhengce.ingest.structure import is_article, is_bare_item
 
 # Chinese sentence ends first, then clause breaks; LangChain's defaults ("\n\n", "\n", " ", "") would
@@ -104,7 +105,8 @@ def make_chunks(document: Document, drafts: list[tuple[tuple[str, ...], str]]) -
     meta = document.meta
     seen: dict[str, int] = {}
     chunks = []
-    for position, (path, text) in enumerate(drafts):
+    pages = page_ranges([text for _, text in drafts], document.pages) if document.pages else [None] * len(drafts)
+    for position, ((path, text), page_range) in enumerate(zip(drafts, pages)):
         section = SECTION_SEPARATOR.join(path)
         base = chunk_id(meta.doc_id, section, text)
         occurrence = seen.get(base, 0)
@@ -118,6 +120,7 @@ def make_chunks(document: Document, drafts: list[tuple[tuple[str, ...], str]]) -
                 section=section,
                 text=text,
                 position=position,
+                pages=page_range,
             )
         )
     return chunks

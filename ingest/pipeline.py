@@ -10,10 +10,16 @@ from zhengce.ingest.chunk import chunk_document
 from zhengce.settings import ChunkConfig
 from zhengce.ingest.clean import clean_text
 from zhengce.ingest.duplicates import Fingerprint, fingerprint, same_content_reason
-from zhengce.ingest.load import SUPPORTED_SUFFIXES, LoadError, read_document_text
+from zhengce.ingest.load import PAGED_SUFFIXES, SUPPORTED_SUFFIXES, LoadError, read_document_pages
+from zhengce.ingest.pages import drop_running_lines, join_pages
 from zhengce.ingest.gongwen import read_gongwen
 from zhengce.ingest.records import NOTICE_SECTION, Chunk, Document, Section
 from zhengce.ingest.structure import parse_sections, render_sections
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:  # read in blocks: a scanned PDF may be hundreds of MB
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,9 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
 
 
 def ingest_file(path: Path, entry: dict) -> Document:
-    raw = read_document_text(path)
+    pages = read_document_pages(path)
+    paged = path.suffix.lower() in PAGED_SUFFIXES
+    raw = join_pages(pages) if paged else pages[0]
     cleaned = clean_text(raw)
     doc = read_gongwen(cleaned, title_hint=entry.get("title", ""), issuer_hint=entry.get("issuer", ""))
     meta = make_meta(path.name, entry, doc)
@@ -44,7 +52,8 @@ def ingest_file(path: Path, entry: dict) -> Document:
         meta=meta,
         text=render_sections(sections, doc.front, doc.back),
         sections=tuple(sections),
-        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        sha256=file_sha256(path),
+        pages=tuple(clean_text(page) for page in drop_running_lines(pages)) if paged else (),
     )
 
 
