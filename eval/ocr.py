@@ -128,3 +128,113 @@ def character_error_rate(reference: str, hypothesis: str) -> float:
 
     reference, hypothesis = comparable(reference), comparable(hypothesis)
     return Levenshtein.distance(reference, hypothesis) / max(len(reference), 1)
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    variant: str
+    files: int
+    pages: int
+    dpi: int
+    cer: float
+    seconds_per_page: float
+
+    def to_json(self) -> dict:
+        return {"variant": self.variant, "files": self.files, "pages": self.pages, "dpi": self.dpi,
+                "cer": round(self.cer, 4), "seconds_per_page": round(self.seconds_per_page, 2)}
+
+
+def source_document(corpus_dir: Path, doc_id: str | None):
+    """The text document whose "scan" is measured, and its catalog entry."""
+    from zhengce.ingest.catalog import read_catalog
+    from zhengce.ingest.pipeline import corpus_files, ingest_file
+
+    files = [p for p in corpus_files(corpus_dir) if doc_id in (None, p.stem)]
+    if not files:
+        raise ZhengceError(f"no document {doc_id!r} in {corpus_dir}" if doc_id else f"no documents in {corpus_dir}")
+    entry = read_catalog(corpus_dir).get(files[0].name, {})
+    return ingest_file(files[0], entry), entry
+
+
+def read_variant(paths: list[Path], name: str, entry: dict):
+    """Read the scan back as one document, through the same ingest as any corpus file."""
+    from zhengce.ingest.load import read_document_pages
+    from zhengce.ingest.pipeline import document_from_pages
+
+    pages = [page for path in paths for page in read_document_pages(path)]
+    return document_from_pages(name, pages, entry, paged=True), len(pages)
+
+
+def run_ocr_eval(corpus_dir: Path, out_dir: Path, doc_id: str | None = None, variants: tuple[str, ...] = VARIANTS,
+                 max_pages: int | None = None) -> list[VariantResult]:
+    """Render, OCR and score each variant; the PDF variant is also left as a corpus (out_dir/corpus) for
+    `zhengce eval --corpus` to measure retrieval on the OCRed text."""
+    import shutil
+    import time
+
+    document, entry = source_document(corpus_dir, doc_id)
+    header = f"{entry.get('issuer') or document.meta.issuer}文件" if (entry.get("issuer") or document.meta.issuer) else ""
+    results = []
+    for name in variants:
+        if name not in VARIANT_SETTINGS:
+            raise ZhengceError(f"unknown variant {name!r}; choose from {', '.join(VARIANTS)}")
+        variant = VARIANT_SETTINGS[name]
+        pages = render_pages(document.text, dpi=variant.dpi, header=header, skew_degrees=variant.skew_degrees,
+                             noise=variant.noise, seed=len(results))
+        reference = document.text
+        if max_pages is not None and max_pages < len(pages):  # a quick check on the first pages
+            pages = pages[:max_pages]
+            reference = rendered_text(document.text, variant.dpi, max_pages)
+        folder = out_dir / name
+        shutil.rmtree(folder, ignore_errors=True)
+        paths = write_variant(pages, folder, document.meta.doc_id, variant)
+        started = time.perf_counter()
+        read, page_count = read_variant(paths, document.meta.file, entry)
+        seconds = time.perf_counter() - started
+        results.append(VariantResult(name, len(paths), page_count, variant.dpi, character_error_rate(reference, read.text),
+                                     seconds / max(page_count, 1)))
+        (folder / "ocr.txt").write_text(read.text + "\n", encoding="utf-8")
+        if variant.suffix == ".pdf":
+            write_corpus(out_dir / "corpus", paths[0], entry)
+    return results
+
+
+def rendered_text(text: str, dpi: int, pages: int) -> str:
+    """The part of the text that the first pages hold (for a CER on a few pages)."""
+    from PIL import ImageFont
+
+    scale = dpi / 72
+    font = ImageFont.truetype(font_path(), round(BODY_PT * scale))
+    per_page = (round(A4_INCHES[1] * dpi) - 2 * round(MARGIN_IN[1] * dpi)) // round(LINE_PT * scale)
+    usable = round(A4_INCHES[0] * dpi) - 2 * round(MARGIN_IN[0] * dpi)
+    kept, rows = [], 0
+    for paragraph in (p for p in text.split("\n") if p.strip()):
+        for line in wrap("\u3000\u3000" + paragraph.strip(), font, usable):
+            if rows == per_page * pages:
+                return "".join(kept)
+            kept.append(line)
+            rows += 1
+    return "".join(kept)
+
+
+def write_corpus(folder: Path, scan: Path, entry: dict) -> None:
+    import shutil
+    import tomlkit
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        if old.is_file():
+            old.unlink()
+    shutil.copyfile(scan, folder / scan.name)
+    document = tomlkit.document()
+    catalog = tomlkit.aot()
+    catalog.append(tomlkit.item({**entry, "file": scan.name, "original_format": "PDF of page images (zhengce eval-ocr)"}))
+    document["document"] = catalog
+    (folder / "catalog.toml").write_text(tomlkit.dumps(document), encoding="utf-8")
+
+
+def to_markdown(results: list[VariantResult], peak_mb: float) -> str:
+    lines = ["| variant | files | pages | dpi | CER | s/page |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [f"| {r.variant} | {r.files} | {r.pages} | {r.dpi} | {r.cer:.2%} | {r.seconds_per_page:.1f} |" for r in results]
+    lines.append(f"\npeak memory of the process: {peak_mb:.0f} MB")
+    return "\n".join(lines)

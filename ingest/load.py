@@ -58,10 +58,10 @@ def checked_text(text: str, name: str) -> str:
 
 def read_document_text(path: Path) -> str:
     """The whole text of a file; a paged file's pages one after another (ingest/pages.py joins them)."""
-    from zhengce.ingest.pages import join_pages
+    from zhengce.ingest.pages import drop_running_lines, join_pages
 
     pages = read_document_pages(path)
-    return join_pages(pages) if path.suffix.lower() in PAGED_SUFFIXES else pages[0]
+    return join_pages(drop_running_lines(pages)) if path.suffix.lower() in PAGED_SUFFIXES else pages[0]
 
 
 def read_document_pages(path: Path) -> list[str]:

@@ -45,8 +45,8 @@ def drop_running_lines(pages: Sequence[str]) -> list[str]:
 
 def join_pages(pages: Sequence[str]) -> str:
     """The pages one after another. A paragraph that runs over a page break (its page ends mid-sentence
-    and the next page does not start a new line of its own) is joined, so "特别是政" + "治纪律" is one word."""
-    pages = drop_running_lines(pages)
+    and the next page does not start a new line of its own) is joined, so "特别是政" + "治纪律" is one word.
+    Running headers and page numbers are removed first (drop_running_lines)."""
     text = ""
     for page in pages:
         page = page.strip()
