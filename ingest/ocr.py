@@ -51,7 +51,9 @@ def ocr_engine():
     try:
         from rapidocr_onnxruntime import RapidOCR
     except ImportError as exc:
-        raise OcrError(f"reading scans needs rapidocr-onnxruntime ({exc}); reinstall zhengce") from None
+        # OpenCV, under RapidOCR, links to libGL and GLib even without a display
+        raise OcrError(f"reading scans needs rapidocr-onnxruntime and its OpenCV ({exc}); reinstall zhengce, "
+                       "and on Debian/Ubuntu: apt-get install libgl1 libglib2.0-0") from None
     return RapidOCR()
 
 
@@ -184,9 +186,10 @@ def read_image(path: Path) -> list[str]:
     """An image file → the text of each of its pages (a TIFF may hold several)."""
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
-    Image.MAX_IMAGE_PIXELS = MAX_PAGE_PIXELS  # decoding a larger image raises DecompressionBombError
     try:
-        with Image.open(path) as image:
+        with Image.open(path) as image:  # reads the header only: the size is known before any decoding
+            if image.width * image.height > MAX_PAGE_PIXELS:
+                raise Image.DecompressionBombError(image.size)
             frames = getattr(image, "n_frames", 1)
             if frames > MAX_OCR_PAGES:
                 raise OcrError(f"{path.name}: {frames} pages, more than the {MAX_OCR_PAGES}-page limit; split it")
@@ -207,12 +210,10 @@ def read_image(path: Path) -> list[str]:
         raise OcrError(f"{path.name}: not a readable image (corrupt or truncated)") from None
 
 
-def render_page(page, name: str, number: int):
+def render_page(page):
     """One PDF page as a PIL image at OCR_DPI, smaller when the page is huge (a poster, a map)."""
     width, height = page.get_size()  # in points
-    scale = min(OCR_DPI / 72, MAX_RENDER_SIDE / max(width, height, 1))
-    if width * height * scale * scale > MAX_PAGE_PIXELS:
-        raise OcrError(f"{name}: page {number} is too large to render ({width:.0f}×{height:.0f} pt)")
+    scale = min(OCR_DPI / 72, MAX_RENDER_SIDE / max(width, height, 1))  # a poster-size page: at most 4000 px a side
     return page.render(scale=scale).to_pil()
 
 
@@ -234,7 +235,7 @@ def ocr_pdf_pages(path: Path, numbers: list[int]) -> dict[int, str]:
         for number in numbers:
             page = pdf[number - 1]
             try:
-                texts[number] = ocr_image(render_page(page, path.name, number))
+                texts[number] = ocr_image(render_page(page))
             finally:
                 page.close()
             progress.step()
