@@ -140,17 +140,13 @@ def fix_confusions(paragraph: str) -> str:
 
 
 def curly_quotes(text: str) -> str:
-    """OCR often reads Chinese quotation marks as straight ones ("三培养\"); pair them again: a straight
-    quote closes an open “ and opens otherwise."""
-    if '"' not in text:
+    """OCR often reads Chinese quotation marks as straight ones ("三培养\") or turns a closing one round
+    (积分入学“); within a paragraph double quotes alternate, open then close, so set each by its turn."""
+    if not any(q in text for q in '"“”'):
         return text
     out, open_quote = [], False
     for char in text:
-        if char == "“":
-            open_quote = True
-        elif char == "”":
-            open_quote = False
-        elif char == '"':
+        if char in '"“”':
             char = "”" if open_quote else "“"
             open_quote = not open_quote
         out.append(char)
