@@ -26,6 +26,8 @@ MAX_OCR_PAGES = 500  # a scan longer than this is refused rather than read for a
 # Boxes tilted more than this are not text lines of the page: a round seal's text, a stamp, a signature
 MAX_LINE_TILT_DEGREES = 8.0
 MIN_LINE_SCORE = 0.6  # recognitions below this confidence are mostly seal fragments and specks
+# Bump when what leaves this module for a page changes: cached pages of an older version are read again
+OCR_CACHE_VERSION = 1
 
 
 class OcrError(ZhengceError):
@@ -162,6 +164,43 @@ def bounded(image):
     return image
 
 
+class PageCache:
+    """OCRed pages by file content (sha256), in <data dir>/ocr-cache: `zhengce add` reads a file before
+    copying it and the index build reads the corpus again, and every later build does too; OCR costs
+    seconds a page, so each page is read once. Saved after every page, so an interrupted scan resumes."""
+
+    def __init__(self, path: Path):
+        import hashlib
+        import json
+
+        from zhengce.paths import default_data_dir
+
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        self.file = default_data_dir() / "ocr-cache" / f"{digest}.json"
+        try:
+            saved = json.loads(self.file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            saved = {}
+        self.pages: dict[str, str] = saved.get("pages", {}) if saved.get("version") == OCR_CACHE_VERSION else {}
+
+    def get(self, number: int) -> str | None:
+        return self.pages.get(str(number))
+
+    def put(self, number: int, text: str) -> None:
+        import json
+        import os
+
+        self.pages[str(number)] = text
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.file.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_text(json.dumps({"version": OCR_CACHE_VERSION, "pages": self.pages}, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, self.file)
+        except OSError:
+            pass  # a read-only data folder: OCR again next time, nothing is lost
+
+
 class Progress:
     """A progress bar for pages being OCRed (pages, s/page), shown only when the scan takes a while."""
 
@@ -189,11 +228,16 @@ def read_image(path: Path) -> list[str]:
             frames = getattr(image, "n_frames", 1)
             if frames > MAX_OCR_PAGES:
                 raise OcrError(f"{path.name}: {frames} pages, more than the {MAX_OCR_PAGES}-page limit; split it")
+            cache = PageCache(path)
             progress = Progress(path.name, frames)
             pages = []
             try:
-                for frame in ImageSequence.Iterator(image):
-                    pages.append(ocr_image(frame.copy()))
+                for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+                    text = cache.get(number)
+                    if text is None:
+                        text = ocr_image(frame.copy())
+                        cache.put(number, text)
+                    pages.append(text)
                     progress.step()
             finally:
                 progress.close()
@@ -225,15 +269,19 @@ def ocr_pdf_pages(path: Path, numbers: list[int]) -> dict[int, str]:
         if "password" in str(exc).lower():
             raise OcrError(f"{path.name}: the PDF is password-protected; save an unprotected copy and add that") from None
         raise OcrError(f"{path.name}: not a readable PDF (corrupt or truncated)") from None
+    cache = PageCache(path)
     progress = Progress(path.name, len(numbers))
     texts = {}
     try:
         for number in numbers:
-            page = pdf[number - 1]
-            try:
-                texts[number] = ocr_image(render_page(page))
-            finally:
-                page.close()
+            texts[number] = cache.get(number)
+            if texts[number] is None:
+                page = pdf[number - 1]
+                try:
+                    texts[number] = ocr_image(render_page(page))
+                finally:
+                    page.close()
+                cache.put(number, texts[number])
             progress.step()
     finally:
         progress.close()

@@ -235,3 +235,25 @@ def test_cer_counts_characters_not_layout():
     # one substitution (育→有) in 8 characters; line breaks and spaces are layout, not errors
     assert character_error_rate("晋江市教育工作要点"[:8], "晋江市教\n有 工作要") == pytest.approx(1 / 8)
     assert VARIANT_SETTINGS["noisy"].skew_degrees > 0
+
+
+def test_each_page_is_ocred_once_and_an_interrupted_scan_resumes(tmp_path, monkeypatch):
+    from PIL import Image
+
+    pages = [Image.new("L", (200, 280), "white") for _ in range(3)]
+    pages[0].save(tmp_path / "scan.pdf", save_all=True, append_images=pages[1:])
+    calls = []
+
+    def interrupted_on_page_3(image):
+        calls.append(image)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return f"第{len(calls)}页的文字，足够长的一行正文内容，用来通过每页二十个字的检查。"
+
+    monkeypatch.setattr(ocr, "ocr_image", interrupted_on_page_3)
+    with pytest.raises(KeyboardInterrupt):
+        read_document_pages(tmp_path / "scan.pdf")
+    monkeypatch.setattr(ocr, "ocr_image", lambda image: calls.append(image) or "第3页的文字，足够长的一行正文内容，用来通过每页二十个字的检查。")
+    first = read_document_pages(tmp_path / "scan.pdf")  # pages 1 and 2 come from the cache
+    assert len(calls) == 4 and [p[:3] for p in first] == ["第1页", "第2页", "第3页"]
+    assert read_document_pages(tmp_path / "scan.pdf") == first and len(calls) == 4  # nothing OCRed again
