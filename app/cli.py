@@ -291,18 +291,18 @@ def print_comparison(result) -> None:
 
 
 def print_hit(hit) -> None:
-    from zhengce.app.present import mark_terms, year_label
+    from zhengce.app.present import mark_terms, place_label, year_label
 
     color = sys.stdout.isatty()
     similarity = f"  similarity {hit.dense_score:.3f}" if hit.dense_score is not None else ""
     print(f"[{hit.rank}] score {hit.score:.4f}{similarity}  《{hit.title}》 {year_label(hit.year)}")
-    print(f"    § {hit.section}")
+    print(f"    {place_label(hit.section, hit.pages)}")
     print(f"    {mark_terms(hit.text, hit.matched, ansi=color)}")
     print()
 
 
 def cmd_ask(args) -> int:
-    from zhengce.app.present import year_label
+    from zhengce.app.present import place_label, year_label
     from zhengce.errors import ZhengceError
     from zhengce.generate import generator_from_env
 
@@ -323,12 +323,12 @@ def cmd_ask(args) -> int:
     print()
     for citation in answer.citations:
         hit = citation.hit
-        print(f"[{citation.marker}] 《{hit.title}》 {year_label(hit.year)}  § {hit.section}")
+        print(f"[{citation.marker}] 《{hit.title}》 {year_label(hit.year)}  {place_label(hit.section, hit.pages)}")
     if answer.possibly_related and not answer.answerable:
         print(f"({answer.reason})")
         print("possibly related:")
         for hit in answer.possibly_related:
-            print(f"  《{hit.title}》 § {hit.section}")
+            print(f"  《{hit.title}》 {place_label(hit.section, hit.pages)}")
     return 0
 
 
@@ -341,6 +341,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_chunks(args) -> int:
+    from zhengce.app.present import place_label
     from zhengce.library import check_corpus_dir
     from zhengce.ingest.chunk import chunk_document
     from zhengce.errors import ZhengceError
@@ -362,7 +363,7 @@ def cmd_chunks(args) -> int:
         return 0
     for row in rows:
         print(f"{row['chunk_id']}  {row['doc_id']}  #{row['position']}  {len(row['text'])} chars")
-        print(f"    § {row['section']}")
+        print(f"    {place_label(row['section'], row.get('pages'))}")
         print(f"    {row['text']}")
         print()
     return 0

@@ -24,3 +24,16 @@ def mark_terms(text: str, terms: tuple[str, ...] | list[str], ansi: bool = False
     if ansi:
         return pattern.sub(lambda m: f"\x1b[1;33m{m.group(0)}\x1b[0m", text)
     return pattern.sub(lambda m: f"【{m.group(0)}】", text)
+
+
+def page_label(pages: tuple[int, int] | list[int] | None) -> str:
+    """第3页 or 第3–4页 for a passage of a PDF or scan; "" for text sources, which have no pages."""
+    if not pages:
+        return ""
+    first, last = pages
+    return f"第{first}页" if first == last else f"第{first}–{last}页"
+
+
+def place_label(section: str, pages: tuple[int, int] | list[int] | None) -> str:
+    """Where a passage is: its section path, then its pages when the source has them."""
+    return "  ".join(x for x in (f"§ {section}", page_label(pages)) if x)

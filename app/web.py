@@ -12,12 +12,12 @@ import html
 import re
 import os
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from zhengce.answer import MARKER_RE, MAX_QUESTION_CHARS, Answer, Generator
 from zhengce.app.examples import example_questions
-from zhengce.app.present import UNSTATED, issuer_label, year_label
+from zhengce.app.present import UNSTATED, issuer_label, page_label, year_label
 from zhengce.app.web_compare import build_compare_tab
 from zhengce.errors import ZhengceError
 from zhengce.index.search import Hit
@@ -46,6 +46,7 @@ CSS = """
 .zc-title { font-weight: 600; }
 .zc-year, .zc-score { color: #666; font-size: 0.85rem; }
 .zc-section { color: #1f5f99; font-size: 0.88rem; margin: 4px 0 6px; }
+.zc-page { color: #6b7280; font-size: 0.82rem; margin-left: 6px; white-space: nowrap; }
 .zc-text { line-height: 1.7; margin: 0; font-size: 0.93rem; }
 .zc-text mark, .zc-context mark { background: #fff1a8; padding: 0 1px; border-radius: 2px; }
 .zc-card details { margin-top: 6px; font-size: 0.88rem; }
@@ -73,16 +74,20 @@ class Shelf:
     documents: list[dict]
     sections: dict[tuple[str, str], list[str]]  # (doc_id, section path) → passage texts in order
     section_order: dict[str, list[str]]  # doc_id → section paths in document order
+    # (doc_id, section path) → each passage's pages (PDFs and scans; None for text sources), as in sections
+    section_pages: dict[tuple[str, str], list[tuple[int, int] | None]] = field(default_factory=dict)
 
     @classmethod
     def from_index(cls, index: LoadedIndex) -> "Shelf":
         sections: dict[tuple[str, str], list[str]] = defaultdict(list)
+        pages: dict[tuple[str, str], list[tuple[int, int] | None]] = defaultdict(list)
         order: dict[str, list[str]] = defaultdict(list)
         for chunk in sorted(index.chunks, key=lambda c: (c.doc_id, c.position)):
             if chunk.section not in order[chunk.doc_id]:
                 order[chunk.doc_id].append(chunk.section)
             sections[(chunk.doc_id, chunk.section)].append(chunk.text)
-        return cls(index.documents, dict(sections), dict(order))
+            pages[(chunk.doc_id, chunk.section)].append(chunk.pages)
+        return cls(index.documents, dict(sections), dict(order), dict(pages))
 
     def section_text(self, hit: Hit) -> list[str]:
         return self.sections.get((hit.doc_id, hit.section), [hit.text])
@@ -116,6 +121,10 @@ def section_html(section: str) -> str:
     return esc(section).replace(esc(SECTION_SEPARATOR), " › ") if section else "（无章节）"
 
 
+def page_html(pages: tuple[int, int] | None) -> str:
+    return f' <span class="zc-page">{page_label(pages)}</span>' if pages else ""
+
+
 def card_html(hit: Hit, highlights: tuple[str, ...], shelf: Shelf, marker: int | None) -> str:
     similarity = f"相似度 {hit.dense_score:.3f}" if hit.dense_score is not None else f"得分 {hit.score:.3f}"
     label = f'<span class="zc-marker">[{marker}]</span>' if marker is not None else ""
@@ -127,7 +136,7 @@ def card_html(hit: Hit, highlights: tuple[str, ...], shelf: Shelf, marker: int |
         f'<div class="zc-card" data-chunk="{esc(hit.chunk_id)}">'
         f'<div class="zc-head">{label}<span class="zc-title">《{esc(hit.title)}》</span>'
         f'<span class="zc-year">{year_label(hit.year)}</span><span class="zc-score">{similarity}</span></div>'
-        f'<div class="zc-section">§ {section_html(hit.section)}</div>'
+        f'<div class="zc-section">§ {section_html(hit.section)}{page_html(hit.pages)}</div>'
         f'<p class="zc-text">{mark_sentences(hit.text, highlights)}</p>'
         f"<details><summary>查看上下文（本节全文）</summary><div class=\"zc-context\">{context}</div></details>"
         "</div>"
@@ -163,7 +172,8 @@ def reply_markdown(answer: Answer) -> str:
     if answer.citations:
         lines.append("**出处**")
         for c in answer.citations:
-            lines.append(f"- [{c.marker}] 《{esc(c.hit.title)}》{year_label(c.hit.year)} · {section_html(c.hit.section)}")
+            where = " · ".join(x for x in (section_html(c.hit.section), page_label(c.hit.pages)) if x)
+            lines.append(f"- [{c.marker}] 《{esc(c.hit.title)}》{year_label(c.hit.year)} · {where}")
     elif answer.possibly_related:
         lines.append("**可能相关的段落（不作为答案）**")
         for h in answer.possibly_related:
@@ -193,14 +203,28 @@ def reader_html(doc_id: str | None, shelf: Shelf) -> str:
             toc.append(f'<li style="margin-left:{depth * 1.2}em"><a href="#{anchor}">{esc(heading)}</a></li>')
             body.append(f'<h{min(depth, 2) + 3} id="{anchor}">{esc(heading)}</h{min(depth, 2) + 3}>')
         previous = parts
-        body += [f"<p>{esc(text)}</p>" for text in shelf.sections[(doc_id, path)]]
+        passage_pages = shelf.section_pages.get((doc_id, path)) or [None] * len(shelf.sections[(doc_id, path)])
+        body += [f"<p>{esc(text)}{page_html(pages)}</p>" for text, pages in zip(shelf.sections[(doc_id, path)], passage_pages)]
     facts = [year_label(document.get("year")), esc(issuer_label(document.get("issuer"))), esc(document.get("date") or "")]
     meta = " · ".join([f for f in facts if f] + [f"{document['chunk_count']} 个段落"])
     return (
         f'<div class="zc-reader"><h2>《{esc(document["title"])}》</h2><p>{meta}</p>'
         f'<div class="zc-doc"><nav class="zc-outline"><b>目录 Outline</b><ul>{"".join(toc)}</ul></nav>'
-        f'<div class="zc-doc-text">{"".join(body)}</div></div></div>'
+        f'<div class="zc-doc-text">{"".join(body)}{original_pages_html(document)}</div></div></div>'
     )
+
+
+def original_pages_html(document: dict) -> str:
+    """A PDF's or scan's text page by page (as read, OCR included), to check a citation's 第N页."""
+    pages = document.get("pages") or []
+    if not pages:
+        return ""
+    items = "".join(
+        f'<details class="zc-page-text" id="zc-page-{n}"><summary>第{n}页</summary><p>{esc(text).replace(chr(10), "<br>")}</p></details>'
+        for n, text in enumerate(pages, start=1)
+    )
+    return f'<h3>原文逐页 Pages as read</h3>{items}'
+
 
 
 def document_rows(documents: list[dict]) -> list[list]:

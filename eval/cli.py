@@ -35,6 +35,14 @@ def add_commands(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_eval_metadata)
 
+    p = sub.add_parser("eval-ocr", parents=[common], help="measure OCR: render a corpus document as a scan, read it back, character error rate")
+    p.add_argument("--doc", default=None, help="document id to render (default: the corpus's first document)")
+    p.add_argument("--variants", default="clean,noisy,pdf", help="comma-separated: clean (200 dpi PNG pages), noisy (150 dpi, skewed, grainy JPEG), pdf (PDF of 150 dpi page images)")
+    p.add_argument("--pages", type=int, default=None, help="only the first N pages (a quick check)")
+    p.add_argument("--out", type=Path, default=None, help="where the page images, OCR text and the scan corpus go (default <data dir>/eval-ocr)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_eval_ocr)
+
     p = sub.add_parser("eval-compare", parents=[common], help="measure compare against labelled changes within a series")
     p.add_argument("--labels", type=Path, required=True, help="JSON with changes and not_changes (see eval/compare_eval.py)")
     p.add_argument("--json", action="store_true")
@@ -106,6 +114,25 @@ def cmd_eval_metadata(args) -> int:
         print(f"{field:13s} {share:.3f}")
     for m in mismatches:
         print(f"  {m.file}: {m.field} inferred {m.inferred!r}, truth {m.truth!r}")
+    return 0
+
+
+def cmd_eval_ocr(args) -> int:
+    import resource
+
+    from zhengce.eval.ocr import run_ocr_eval, to_markdown
+    from zhengce.paths import default_data_dir
+
+    corpus_dir, _ = dirs(args)
+    out_dir = args.out or default_data_dir() / "eval-ocr"
+    variants = tuple(v.strip() for v in args.variants.split(",") if v.strip())
+    results = run_ocr_eval(corpus_dir, out_dir, doc_id=args.doc, variants=variants, max_pages=args.pages)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kB
+    if args.json:
+        print(json.dumps({"variants": [r.to_json() for r in results], "peak_memory_mb": round(peak_mb)}, ensure_ascii=False, indent=2))
+        return 0
+    print(to_markdown(results, peak_mb))
+    print(f"page images and OCR text in {out_dir}; the PDF as a corpus: zhengce eval --corpus {out_dir / 'corpus'}")
     return 0
 
 

@@ -33,10 +33,12 @@ class Hit:
     dense_score: float | None  # similarity with the query (chunk and best-sentence cosine, blended), when the dense retriever ran
     bm25_score: float | None
     matched: tuple[str, ...]  # query keywords found in the passage, for highlighting
+    pages: tuple[int, int] | None = None  # first and last page in a PDF or scan (第N页); None for text sources
 
     def to_json(self) -> dict:
         row = asdict(self)
         row["matched"] = list(self.matched)
+        row["pages"] = list(self.pages) if self.pages else None
         return row
 
 
@@ -270,6 +272,7 @@ def search(
                 dense_score=round(similarity[row], 6) if vector is not None else None,
                 bm25_score=round(float(sparse[row]), 6) if sparse is not None else None,
                 matched=tuple(sorted(terms & set(tokenize(chunk.text)), key=len, reverse=True)),
+                pages=chunk.pages,
             )
         )
     return hits

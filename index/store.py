@@ -33,6 +33,10 @@ from zhengce.index.tokenize import tokenize, tokenizer_id
 
 SCHEMA_VERSION = 1
 CURRENT = "CURRENT"
+# Chunks of PDFs and scans carry their pages since this version; an older index of a corpus with PDFs
+# would cite them without page numbers, so it is rebuilt (its vectors are reused: the texts are the same).
+PAGES_VERSION = 1
+PAGED_FILE_RE = re.compile(r"\.(?:pdf|png|jpe?g|tiff?)$", re.IGNORECASE)
 
 
 class IndexMissing(ZhengceError):
@@ -150,7 +154,7 @@ def current_generation(index_dir: Path) -> Path:
     return path
 
 
-def read_manifest(generation: Path) -> dict:
+def read_manifest(generation: Path, need_pages: bool = True) -> dict:
     try:
         manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -179,6 +183,11 @@ def read_manifest(generation: Path) -> dict:
         raise IndexOutdated(
             f"index in {generation.parent} cuts keywords with {tokenizer!r}, this zhengce with {tokenizer_id()!r}; "
             "rebuild with: zhengce index"
+        )
+    paged = any(PAGED_FILE_RE.search(d.get("file", "")) for d in manifest.get("documents", []))
+    if need_pages and paged and manifest.get("pages_version") != PAGES_VERSION:
+        raise IndexOutdated(
+            f"index in {generation.parent} was built before PDF passages kept their page numbers; rebuild with: zhengce index"
         )
     return manifest
 
@@ -259,7 +268,7 @@ def previous_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarra
     same runtime computed them."""
     try:
         generation = current_generation(index_dir)
-        manifest = read_manifest(generation)
+        manifest = read_manifest(generation, need_pages=False)  # page numbers do not change what is embedded
         if (manifest["model"]["id"] != embedder.model_id or manifest["model"].get("embed_text") != EMBED_TEXT_VERSION
                 or manifest["model"].get("runtime") != runtime_of(embedder)):
             return {}
@@ -365,6 +374,7 @@ def build_generation(
         "keyword": {"tokenizer": tokenizer_id(), "bm25": "bm25s default (lucene, k1=1.5, b=0.75)"},
         "dense": dense_description(dense, dense_config),
         "chunk_count": len(chunks),
+        "pages_version": PAGES_VERSION,
         "documents": [{"doc_id": d.meta.doc_id, "file": d.meta.file, "sha256": d.sha256} for d in documents],
         "files": files,
     }
@@ -410,6 +420,7 @@ def document_record(document: Document, chunks: list[Chunk]) -> dict:
         "chunk_count": sum(1 for c in chunks if c.doc_id == meta.doc_id),
         "text": document.text,
         "outline": [s.path_text for s in document.sections if s.heading],
+        **({"pages": list(document.pages)} if document.pages else {}),
     }
 
 

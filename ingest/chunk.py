@@ -7,6 +7,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from zhengce.settings import ChunkConfig
 from zhengce.ingest.records import CARD_SECTION, NOTICE_SECTION, SECTION_SEPARATOR, Chunk, Document, DocumentMeta, Section
+from zhengce.ingest.pages import page_ranges
 from zhengce.ingest.structure import is_article, is_bare_item
 
 # Chinese sentence ends first, then clause breaks; LangChain's defaults ("\n\n", "\n", " ", "") would
@@ -118,7 +119,11 @@ def make_chunks(document: Document, drafts: list[tuple[tuple[str, ...], str]]) -
     meta = document.meta
     seen: dict[str, int] = {}
     chunks = []
-    for position, (path, text) in enumerate(drafts):
+    pages = [None] * len(drafts)
+    if document.pages:  # the facts passage is written by us, on no page
+        found = iter(page_ranges([text for path, text in drafts if path != (CARD_SECTION,)], document.pages))
+        pages = [None if path == (CARD_SECTION,) else next(found) for path, _ in drafts]
+    for position, ((path, text), page_range) in enumerate(zip(drafts, pages)):
         section = SECTION_SEPARATOR.join(path)
         base = chunk_id(meta.doc_id, section, text)
         occurrence = seen.get(base, 0)
@@ -132,6 +137,7 @@ def make_chunks(document: Document, drafts: list[tuple[tuple[str, ...], str]]) -
                 section=section,
                 text=text,
                 position=position,
+                pages=page_range,
             )
         )
     return chunks

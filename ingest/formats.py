@@ -23,8 +23,8 @@ MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_ZIP_RATIO = 200  # text compresses ~10×; a member inflating 200× or more is a zip bomb
 CONVERT_TIMEOUT_S = 120
 HAN_RE = re.compile(r"[\u3400-\u9fff]")
-# Fewer extractable characters than this per page on average: a scan (perhaps with a typed cover page
-# or page numbers) rather than a document with a text layer; a real page of a plan holds hundreds.
+# A page with fewer extractable characters than this is a scan (perhaps with a typed page number or a
+# stamp's text) and is OCRed; a real page of a plan holds hundreds.
 MIN_PDF_CHARS_PER_PAGE = 20
 
 
@@ -86,8 +86,10 @@ def table_lines(table) -> list[str]:
 # ---------------------------------------------------------------- .pdf
 
 
-def read_pdf(path: Path) -> str:
-    """Text boxes in reading order; the lines of one box are one wrapped paragraph and are joined.
+def read_pdf(path: Path) -> list[str]:
+    """The text of each page. Pages with a text layer: text boxes in reading order, the lines of one box
+    joined into a wrapped paragraph. Pages without one (a scan, or the scanned pages of a mixed PDF, such
+    as a signed last page) are rendered and OCRed (ingest/ocr.py).
 
     pdfminer.six (MIT) ships the Adobe-GB1 CMaps, so it also reads Chinese PDFs whose fonts are not
     embedded (common in government PDFs made with STSong/SimSun CID fonts).
@@ -98,24 +100,32 @@ def read_pdf(path: Path) -> str:
     from pdfminer.pdfparser import PDFSyntaxError
     from pdfminer.psexceptions import PSException
 
-    paragraphs: list[str] = []
-    pages = 0
+    from zhengce.ingest.ocr import OcrError, ocr_pdf_pages
+
+    pages: list[str] = []
     try:
         for page in extract_pages(str(path), laparams=LAParams()):
-            pages += 1
+            paragraphs: list[str] = []
             for element in page:
                 if isinstance(element, LTTextContainer):
                     paragraphs.extend(box_paragraphs(element))
+            pages.append("\n".join(p for p in paragraphs if p))
     except (PDFPasswordIncorrect, PDFEncryptionError):
         raise LoadError(f"{path.name}: the PDF is password-protected; save an unprotected copy and add that") from None
     except (PDFSyntaxError, PSException, ValueError, KeyError, TypeError, AssertionError, IndexError):
         raise LoadError(f"{path.name}: not a readable PDF (corrupt or truncated)") from None
-    text = "\n".join(p for p in paragraphs if p)
-    chars = len(re.sub(r"\s", "", text))
-    if chars < MIN_PDF_CHARS_PER_PAGE * max(pages, 1):
-        found = f"only {chars} characters of text on {pages} page(s)" if chars else "no text layer"
-        raise LoadError(f"{path.name}: the PDF has {found} (a scan?); run OCR first (e.g. ocrmypdf -l chi_sim) and add the result")
-    return text
+    scanned = [n for n, text in enumerate(pages, start=1) if len(re.sub(r"\s", "", text)) < MIN_PDF_CHARS_PER_PAGE]
+    if scanned:
+        try:
+            for number, text in ocr_pdf_pages(path, scanned).items():
+                pages[number - 1] = text
+        except OcrError as exc:
+            raise LoadError(str(exc)) from None
+    chars = sum(len(re.sub(r"\s", "", text)) for text in pages)
+    if chars < MIN_PDF_CHARS_PER_PAGE * max(len(pages), 1):
+        found = f"only {chars} characters of text" if chars else "no text"
+        raise LoadError(f"{path.name}: {found} on {len(pages)} page(s), even with OCR (blank pages, drawings or photos?)")
+    return pages
 
 
 def box_paragraphs(box) -> list[str]:

@@ -8,11 +8,16 @@ from zhengce.ingest.formats import LoadError, read_docx, read_html, read_legacy_
 
 TEXT_SUFFIXES = {".txt", ".md"}
 HTML_SUFFIXES = {".html", ".htm"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".docx", ".pdf", ".doc", ".wps"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+# Formats read page by page: their chunks are cited with page numbers (第N页)
+PAGED_SUFFIXES = {".pdf"} | IMAGE_SUFFIXES
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | IMAGE_SUFFIXES | {".docx", ".pdf", ".doc", ".wps"}
 MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_SCAN_BYTES = 400 * 1024 * 1024  # a scanned PDF holds images: a 300-page scan at 200 dpi is 50–150 MB; read page by page
 MAX_CONTROL_SHARE = 0.01  # decoded "text" with more control/unassigned characters than this is binary
 
-__all__ = ["LoadError", "MAX_FILE_BYTES", "SUPPORTED_SUFFIXES", "decode_text", "read_document_text"]
+__all__ = ["LoadError", "MAX_FILE_BYTES", "PAGED_SUFFIXES", "SUPPORTED_SUFFIXES", "decode_text", "read_document_pages",
+           "read_document_text"]
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -52,6 +57,16 @@ def checked_text(text: str, name: str) -> str:
 
 
 def read_document_text(path: Path) -> str:
+    """The whole text of a file; a paged file's pages one after another (ingest/pages.py joins them)."""
+    from zhengce.ingest.pages import drop_running_lines, join_pages
+
+    pages = read_document_pages(path)
+    return join_pages(drop_running_lines(pages)) if path.suffix.lower() in PAGED_SUFFIXES else pages[0]
+
+
+def read_document_pages(path: Path) -> list[str]:
+    """The text of each page of a PDF or image (OCRed where there is no text layer); a one-item list
+    for formats without pages."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise LoadError(f"{path.name}: unsupported file type {suffix or '(none)'}; supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}")
@@ -59,17 +74,20 @@ def read_document_text(path: Path) -> str:
         size = path.stat().st_size
     except OSError as exc:
         raise LoadError(f"{path.name}: cannot read ({exc.strerror})") from None
-    if size > MAX_FILE_BYTES:
-        raise LoadError(f"{path.name}: {size / (1024 * 1024):.0f} MB is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MB limit; split it or save it as text")
+    limit = MAX_SCAN_BYTES if suffix in PAGED_SUFFIXES else MAX_FILE_BYTES
+    if size > limit:
+        raise LoadError(f"{path.name}: {size / (1024 * 1024):.0f} MB is larger than the {limit // (1024 * 1024)} MB limit; split it or save it as text")
     if size == 0:
         raise LoadError(f"{path.name}: the file is empty")
     if suffix == ".docx":
-        return read_docx(path)
+        return [read_docx(path)]
     if suffix == ".pdf":
         return read_pdf(path)
+    if suffix in IMAGE_SUFFIXES:
+        return read_image_pages(path)
     html_inside = suffix in (".doc", ".wps") and sniff_legacy_word(path) == "html"  # a web page saved as .doc
     if suffix in (".doc", ".wps") and not html_inside:
-        return read_legacy_word(path)
+        return [read_legacy_word(path)]
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -77,4 +95,16 @@ def read_document_text(path: Path) -> str:
     if not data.strip():
         raise LoadError(f"{path.name}: the file is empty")
     text = decode_text(data, path.name)
-    return read_html(path, text) if suffix in HTML_SUFFIXES or html_inside else text
+    return [read_html(path, text) if suffix in HTML_SUFFIXES or html_inside else text]
+
+
+def read_image_pages(path: Path) -> list[str]:
+    from zhengce.ingest.ocr import OcrError, read_image
+
+    try:
+        pages = read_image(path)
+    except OcrError as exc:
+        raise LoadError(str(exc)) from None
+    if not any(page.strip() for page in pages):
+        raise LoadError(f"{path.name}: OCR found no text in the image (blank, a photo, or too blurred?)")
+    return pages

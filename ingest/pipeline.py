@@ -10,10 +10,16 @@ from zhengce.ingest.chunk import chunk_document
 from zhengce.settings import ChunkConfig
 from zhengce.ingest.clean import clean_text
 from zhengce.ingest.duplicates import Fingerprint, fingerprint, same_content_reason
-from zhengce.ingest.load import SUPPORTED_SUFFIXES, LoadError, read_document_text
+from zhengce.ingest.load import PAGED_SUFFIXES, SUPPORTED_SUFFIXES, LoadError, read_document_pages
+from zhengce.ingest.pages import drop_running_lines, join_pages
 from zhengce.ingest.gongwen import read_gongwen
 from zhengce.ingest.records import NOTICE_SECTION, Chunk, Document, Section
 from zhengce.ingest.structure import parse_sections, render_sections
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:  # read in blocks: a scanned PDF may be hundreds of MB
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 @dataclass(frozen=True)
@@ -31,20 +37,29 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
 
 
 def ingest_file(path: Path, entry: dict) -> Document:
-    raw = read_document_text(path)
+    pages = read_document_pages(path)
+    return document_from_pages(path.name, pages, entry, paged=path.suffix.lower() in PAGED_SUFFIXES, sha256=file_sha256(path))
+
+
+def document_from_pages(name: str, pages: list[str], entry: dict, paged: bool, sha256: str = "") -> Document:
+    """Clean and parse a file's text, read page by page (a PDF or scan) or as one piece (paged=False)."""
+    if paged:
+        pages = drop_running_lines(pages)
+    raw = join_pages(pages) if paged else pages[0]
     cleaned = clean_text(raw)
     doc = read_gongwen(cleaned, title_hint=entry.get("title", ""), issuer_hint=entry.get("issuer", ""))
-    meta = make_meta(path.name, entry, doc)
+    meta = make_meta(name, entry, doc)
     sections = parse_sections(doc.body)
     if not any(s.body for s in sections):
-        raise LoadError(f"{path.name}: no text left after cleaning")
+        raise LoadError(f"{name}: no text left after cleaning")
     if doc.notice:  # the 印发通知 around the document: shown in the reader, not indexed (ingest/chunk.py)
         sections.insert(0, Section(path=(NOTICE_SECTION,), heading="", body=doc.notice))
     return Document(
         meta=meta,
         text=render_sections(sections, doc.front, doc.back),
         sections=tuple(sections),
-        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        sha256=sha256,
+        pages=tuple(clean_text(page) for page in pages) if paged else (),
     )
 
 

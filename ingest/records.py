@@ -50,6 +50,7 @@ class Document:
     text: str  # cleaned text for people to read, one heading per line
     sections: tuple[Section, ...] = field(default=())
     sha256: str = ""  # of the raw file, to tell which documents changed
+    pages: tuple[str, ...] = ()  # a PDF's or scan's cleaned text page by page (running headers removed); () for text sources
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,10 @@ class Chunk:
     section: str  # section path joined with " > "
     text: str  # the passage as people read it
     position: int  # order of the chunk in its document
+    pages: tuple[int, int] | None = None  # first and last page (from 1) in a PDF or scan; None for text sources
 
     def to_json(self) -> dict:
-        return {
+        row = {
             "chunk_id": self.chunk_id,
             "doc_id": self.doc_id,
             "title": self.title,
@@ -74,7 +76,11 @@ class Chunk:
             "text": self.text,
             "position": self.position,
         }
+        if self.pages:
+            row["pages"] = list(self.pages)
+        return row
 
     @classmethod
     def from_json(cls, row: dict) -> "Chunk":
-        return cls(**row)
+        pages = row.get("pages")  # absent in chunks of text sources and in indexes built before pages existed
+        return cls(**{**row, "pages": tuple(pages) if pages else None})

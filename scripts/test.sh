@@ -9,10 +9,13 @@ ZHENGCE_EXTRAS=test bash scripts/setup.sh
 # - chromium: the browser test drives it through Playwright (Playwright's own browser download is unreachable offline)
 # - fonts-wqy-zenhei: so screenshots show Chinese
 # - antiword: reads .doc files
+# - libgl1, libglib2.0-0: OpenCV (under RapidOCR, which reads scans) links to them even without a display
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy" || missing+=(fonts-wqy-zenhei)
 command -v antiword >/dev/null || missing+=(antiword)
+ldconfig -p 2>/dev/null | grep -q "libGL.so.1 " || missing+=(libgl1)
+ldconfig -p 2>/dev/null | grep -q "libgthread-2.0.so.0 " || missing+=(libglib2.0-0)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "test: installing ${missing[*]}"

@@ -71,9 +71,10 @@ def test_html_title_keeps_hyphens_inside_it(tmp_path):
     assert ingest_file(write_html(tmp_path / "p.html", lines), {}).meta.title == "晋江市2019-2021年学前教育行动计划"
 
 
-def test_scan_with_a_typed_cover_line_is_still_a_scan(tmp_path):
-    path = write_scanned_pdf(tmp_path / "scan.pdf", pages=5, typed_cover="晋江市2019年教育工作要点（虚构测试数据）")
-    with pytest.raises(LoadError, match=r"^scan\.pdf: the PDF has only 22 characters of text on 5 page\(s\) \(a scan\?\); run OCR"):
+def test_pages_of_drawings_with_a_typed_cover_line_are_refused_after_ocr(tmp_path):
+    # page 1 has a text layer (the cover line), page 2 none: it is OCRed and holds no text either
+    path = write_scanned_pdf(tmp_path / "scan.pdf", pages=2, typed_cover="晋江市2019年教育工作要点（虚构测试数据）")
+    with pytest.raises(LoadError, match=r"^scan\.pdf: only 22 characters of text on 2 page\(s\), even with OCR \(blank pages"):
         read_document_text(path)
 
 
@@ -112,7 +113,7 @@ def bad_files(folder):
         "notzip.docx": "corrupt or truncated",
         "bomb.docx": "zip bomb",
         "truncated.pdf": "not a readable PDF",
-        "scan.pdf": "no text layer",
+        "scan.pdf": "even with OCR",
         "huge.txt": "50 MB limit",
     }
 
