@@ -111,6 +111,8 @@ def cmd_index(args) -> int:
         f"indexed {report.documents} document(s), {report.chunks} chunks "
         f"({report.embedded} embedded, {report.reused} reused) in {report.seconds:.1f}s → {index_dir} [{report.generation}]"
     )
+    if result.published:
+        print(f"published → {result.published}")
     return 1 if result.problems else 0
 
 

@@ -196,11 +196,20 @@ def evaluate_corpus(
 ) -> tuple[LoadedIndex, list[ItemResult]]:
     """Build a temporary index of the corpus with this configuration (and the configured model) and run
     the test set on it."""
+    from zhengce.index.backend import milvus_target
+
     with tempfile.TemporaryDirectory(prefix="zhengce-eval-") as tmp:
         work = Path(tmp) / "index"
-        index_corpus(corpus_dir, work, chunk_config=chunk_config, show_progress=False)
-        lib = Library.open(corpus_dir, work, build=False)
-        return lib.index, run_items(items, lib, modes, k)
+        target = milvus_target(work)  # with --backend milvus: a temporary Milvus index, dropped afterwards
+        try:
+            index_corpus(corpus_dir, work, chunk_config=chunk_config, show_progress=False)
+            lib = Library.open(corpus_dir, work, build=False)
+            return lib.index, run_items(items, lib, modes, k)
+        finally:
+            if target is not None:
+                from zhengce.index.milvus_backend import drop_index
+
+                drop_index(target)
 
 
 def run_eval(
@@ -239,5 +248,6 @@ def run_eval(
         "keyword": index.manifest["keyword"]["tokenizer"],
         "chunks": len(index.chunks),
         "index": str(index_dir) if index_dir else "fresh temporary index of " + str(corpus_dir),
+        "backend": "milvus" if "milvus" in index.manifest else "faiss",
     }
     return summarize(results), results, meta

@@ -8,6 +8,7 @@ import numpy as np
 
 from zhengce.errors import ZhengceError
 from zhengce.settings import SearchConfig
+from zhengce.index.backend import backend_of
 from zhengce.index.embed import Embedder
 from zhengce.index.query_terms import expand_query
 from zhengce.index.store import LoadedIndex
@@ -81,10 +82,7 @@ def filter_mask(index: LoadedIndex, years: set[int] | None, doc_ids: set[str] | 
 
 
 def bm25_scores(index: LoadedIndex, query: str) -> np.ndarray:
-    tokens = [t for t in tokenize(query) if t in index.bm25.vocab_dict]
-    if not tokens:
-        return np.zeros(len(index.chunks), dtype=np.float32)
-    return np.asarray(index.bm25.get_scores(tokens), dtype=np.float32)
+    return backend_of(index).keyword_scores(tokenize(query))
 
 
 def dense_scores(
@@ -93,52 +91,22 @@ def dense_scores(
     """Cosine of the query with each chunk, blended with its best-matching sentence: a question about one
     fact is closer to the sentence that states it than to the whole passage (dev MRR 0.75 → 0.85).
 
-    Small (exact) indexes score every chunk. Large ones score only the chunks HNSW proposes plus `also`
-    (e.g. the keyword candidates); the others stay -inf, which keeps a 100k-chunk query in milliseconds.
+    Small (exact) indexes score every chunk. Large ones score only the chunks the backend proposes (HNSW,
+    or Milvus) plus `also` (e.g. the keyword candidates); the others stay -inf, which keeps a 100k-chunk
+    query in milliseconds.
     """
-    if index.exact:
+    backend = backend_of(index)
+    if backend.exact:
         rows = np.arange(len(index.chunks))
     else:
-        rows = np.union1d(ann_candidates(index, vector, mask, config.ann_candidates), np.asarray(also, dtype=np.int64))
+        rows = np.union1d(backend.dense_candidates(vector, config.ann_candidates, mask), np.asarray(also, dtype=np.int64))
     scores = np.full(len(index.chunks), -np.inf, dtype=np.float32)
     scores[rows] = blended_similarity(index, vector, rows, config)
     return scores
 
 
-def ann_candidates(index: LoadedIndex, vector: np.ndarray, mask: np.ndarray | None, n: int) -> np.ndarray:
-    import faiss
-
-    params = faiss.SearchParametersHNSW()
-    params.efSearch = max(n, index.dense.hnsw.efSearch)
-    if mask is not None:
-        selector = faiss.IDSelectorBatch(np.flatnonzero(mask).astype(np.int64))
-        params.sel = selector
-    _, found = index.dense.search(vector[None, :], n, params=params)
-    return found[0][found[0] >= 0]
-
-
 def blended_similarity(index: LoadedIndex, vector: np.ndarray, rows: np.ndarray, config: SearchConfig = SEARCH) -> np.ndarray:
-    every_row = len(rows) == len(index.chunks)
-    # Scoring every row reads the (memory-mapped) vectors in place; gathering rows first would copy them.
-    chunk = index.vectors @ vector if every_row else index.vectors[rows] @ vector
-    if index.sentence_vectors is None or not len(rows):
-        return chunk
-    start, end = (bound[rows] for bound in index.sentence_bounds)
-    counts = end - start
-    has = counts > 0
-    best = chunk.copy()  # a chunk without a full sentence keeps its own score
-    if not has.any():
-        pass
-    elif every_row:
-        # sentences are stored in chunk order, so each chunk's run starts where the previous one's ended
-        best[has] = np.maximum.reduceat(index.sentence_vectors @ vector, start[has])
-    else:
-        lengths, firsts = counts[has], start[has]
-        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        # the sentence rows of every chosen chunk, without a Python loop: first + 0, 1, … count-1
-        picked = np.repeat(firsts - offsets, lengths) + np.arange(lengths.sum())
-        best[has] = np.maximum.reduceat(index.sentence_vectors[picked] @ vector, offsets)
-    return (1 - config.sentence_weight) * chunk + config.sentence_weight * best
+    return backend_of(index).similarity(vector, rows, config.sentence_weight)
 
 
 def feedback_vector(
@@ -149,7 +117,7 @@ def feedback_vector(
     top = top_rows(scores, mask, config.feedback_passages)
     if not top:
         return vector
-    moved = vector + config.feedback_weight * index.vectors[top].mean(axis=0)
+    moved = vector + config.feedback_weight * backend_of(index).chunk_vectors(top).mean(axis=0)
     return moved / np.linalg.norm(moved)
 
 

@@ -159,14 +159,20 @@ def read_manifest(generation: Path, need_pages: bool = True) -> dict:
         manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise IndexCorrupt(f"cannot read {generation / 'manifest.json'} ({exc}); rebuild with: zhengce index") from None
+    return check_manifest(manifest, f"index in {generation.parent}")
+
+
+def check_manifest(manifest: dict, where: str) -> dict:
+    """Refuse an index this zhengce cannot search correctly (schema, embedded text, runtime, tokenizer);
+    where: "index in DIR", or the Milvus collection holding it (index/milvus_backend.py)."""
     if manifest.get("schema_version") != SCHEMA_VERSION:
         raise IndexOutdated(
-            f"index in {generation.parent} has schema {manifest.get('schema_version')}, this zhengce needs "
+            f"{where} has schema {manifest.get('schema_version')}, this zhengce needs "
             f"{SCHEMA_VERSION}; rebuild with: zhengce index"
         )
     if manifest.get("model", {}).get("embed_text") != EMBED_TEXT_VERSION:
         raise IndexOutdated(
-            f"index in {generation.parent} embeds {manifest.get('model', {}).get('embed_text')!r}, this zhengce embeds "
+            f"{where} embeds {manifest.get('model', {}).get('embed_text')!r}, this zhengce embeds "
             f"{EMBED_TEXT_VERSION!r}; rebuild with: zhengce index"
         )
     # Never search with vectors from another encoder. An index written before runtimes were recorded was
@@ -175,13 +181,13 @@ def read_manifest(generation: Path, need_pages: bool = True) -> dict:
     expected = expected_runtime(manifest.get("model", {}).get("id", ""))
     if expected is not None and recorded != expected:
         raise IndexOutdated(
-            f"index in {generation.parent} holds vectors computed on {recorded}, this zhengce encodes on {expected}; "
+            f"{where} holds vectors computed on {recorded}, this zhengce encodes on {expected}; "
             "rebuild with: zhengce index (or set ZHENGCE_RUNTIME to the one it was built with)"
         )
     tokenizer = manifest.get("keyword", {}).get("tokenizer")
     if tokenizer != tokenizer_id():  # e.g. built before keywords were converted to simplified characters
         raise IndexOutdated(
-            f"index in {generation.parent} cuts keywords with {tokenizer!r}, this zhengce with {tokenizer_id()!r}; "
+            f"{where} cuts keywords with {tokenizer!r}, this zhengce with {tokenizer_id()!r}; "
             "rebuild with: zhengce index"
         )
     paged = any(PAGED_FILE_RE.search(d.get("file", "")) for d in manifest.get("documents", []))

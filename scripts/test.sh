@@ -3,7 +3,8 @@
 # tests with the real model and a real browser). Extra arguments go to pytest, e.g. scripts/test.sh -m "not model".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ZHENGCE_EXTRAS=test bash scripts/setup.sh
+# the milvus extra: CI runs the Milvus backend's tests against milvus-lite (the default install needs no pymilvus)
+ZHENGCE_EXTRAS=test,milvus bash scripts/setup.sh
 
 # Debian packages the tests use, installed only when missing (CI runs as root with apt-get):
 # - chromium: the browser test drives it through Playwright (Playwright's own browser download is unreachable offline)

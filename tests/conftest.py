@@ -15,6 +15,9 @@ def isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("ZHENGCE_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("ZHENGCE_INDEX_DIR", raising=False)
     monkeypatch.delenv("ZHENGCE_CORPUS", raising=False)
+    # FAISS unless a test asks for Milvus; setenv (not delenv) so a `--backend milvus` run in-process is undone
+    monkeypatch.setenv("ZHENGCE_BACKEND", "faiss")
+    monkeypatch.delenv("ZHENGCE_MILVUS_URI", raising=False)
     monkeypatch.setenv("ZHENGCE_MODEL", fakes.FAKE_MODEL_ID)
     fakes.install()
 

@@ -16,6 +16,7 @@ import numpy as np
 from zhengce.errors import ZhengceError
 from zhengce.index.answerable import Verdict, content_coverage, verdict_for
 from zhengce.index.query_terms import expand_query
+from zhengce.index.backend import backend_of
 from zhengce.index.embed import Embedder, sentences
 from zhengce.index.search import Hit, search
 from zhengce.index.store import LoadedIndex
@@ -93,16 +94,18 @@ def hit_sentences(index: LoadedIndex, embedder: Embedder, hits: list[Hit]) -> tu
     index built before sentence vectors existed gets them computed here."""
     pieces: list[tuple[Hit, int, str]] = []
     rows: list[np.ndarray] = []
-    owner = index.sentence_owner
+    backend = backend_of(index)
+    stored = True
     for hit in hits:
         texts = sentences(hit.text)
         pieces += [(hit, i, text) for i, text in enumerate(texts)]
-        if owner is not None:
-            row = index.row_of[hit.chunk_id]
-            rows.append(index.sentence_vectors[np.searchsorted(owner, row, "left") : np.searchsorted(owner, row, "right")])
+        vectors = backend.sentence_vectors(index.row_of[hit.chunk_id])
+        stored = stored and vectors is not None
+        if vectors is not None:
+            rows.append(vectors)
     if not pieces:
         return [], np.zeros((0, embedder.dimension), dtype=np.float32)
-    if owner is None:
+    if not stored:
         return pieces, embedder.encode_documents([text for _, _, text in pieces])
     return pieces, np.concatenate(rows)
 

@@ -18,6 +18,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from zhengce.errors import ZhengceError
 
+    # the backend options stand for their environment variables, so that every layer (and eval's own
+    # builds) reads one setting; see index/backend.py
+    if getattr(args, "backend", None):
+        os.environ["ZHENGCE_BACKEND"] = args.backend
+    if getattr(args, "milvus_uri", None):
+        os.environ["ZHENGCE_MILVUS_URI"] = args.milvus_uri
     try:
         return args.run(args) or 0
     except ZhengceError as exc:
@@ -47,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", type=Path, default=None, help="corpus folder (env ZHENGCE_CORPUS; default: bundled corpus/ or ./corpus)")
     common.add_argument("--index-dir", type=Path, default=None, help="index folder (env ZHENGCE_INDEX_DIR; default: <data dir>/index)")
+    common.add_argument("--backend", choices=["faiss", "milvus"], default=None,
+                        help="where the index is searched: faiss (default, in this process) or milvus (env ZHENGCE_BACKEND)")
+    common.add_argument("--milvus-uri", default=None, metavar="URI",
+                        help="Milvus server http://host:19530 or a milvus-lite file such as data/milvus.db (env ZHENGCE_MILVUS_URI)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     people.add_commands(sub, common)
     numbers.add_commands(sub, common)

@@ -24,6 +24,7 @@ import numpy as np
 
 from zhengce.errors import ZhengceError
 from zhengce.settings import CompareConfig
+from zhengce.index.backend import backend_of
 from zhengce.index.embed import Embedder
 from zhengce.index.search import Hit, search
 from zhengce.index.store import LoadedIndex
@@ -265,7 +266,8 @@ def aligned_pairs(hits_a: list[Hit], hits_b: list[Hit], index: LoadedIndex, conf
             if PREAMBLE in (a.section, b.section):
                 continue
             heading = SequenceMatcher(None, last_heading(a.section), last_heading(b.section)).ratio()
-            meaning = float(index.vectors[rows[a.chunk_id]] @ index.vectors[rows[b.chunk_id]])
+            first, second = backend_of(index).chunk_vectors([rows[a.chunk_id], rows[b.chunk_id]])
+            meaning = float(first @ second)
             if heading >= config.same_heading or meaning >= config.same_meaning:
                 score = heading + meaning
                 if score > best_score:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from zhengce.errors import ZhengceError
 from zhengce.index import embed
+from zhengce.index.backend import milvus_target
 from zhengce.index.embed import Embedder, default_model_id
 from zhengce.index.search import MODES, Hit, search
 from zhengce.index.store import BuildReport, IndexMissing, IndexOutdated, LoadedIndex, build_index, current_generation, load_index, read_manifest
@@ -41,6 +42,7 @@ class IndexResult:
     report: BuildReport
     problems: list[CorpusProblem]  # files skipped, one line each
     notes: list[NearDuplicate] = field(default_factory=list)  # indexed, but they look like copies of others
+    published: str = ""  # with the Milvus backend: where the generation went, "Milvus index NAME at URI [g000002]"
 
 
 def check_corpus_dir(corpus_dir: Path) -> None:
@@ -78,14 +80,26 @@ def index_corpus(
 
         report = build_index(index_dir, documents, chunks, embedder, chunk_config, progress=advance)
         advance(len(chunks) - done)  # chunks reused from the last build count as done
+    target, published = milvus_target(index_dir), ""
+    if target is not None:
+        # the generation on disk is the embedding cache; Milvus gets a copy as a new generation, switched by alias
+        from zhengce.index.milvus_backend import publish, where
+
+        published = f"{where(target)} [{publish(target, load_index(index_dir))}]"
     notes = near_duplicates([fingerprint(d.meta.file, d.meta.title, d.text) for d in documents])
-    return IndexResult(report, problems, notes)
+    return IndexResult(report, problems, notes, published)
 
 
 def open_index(index_dir: Path) -> tuple[LoadedIndex, Embedder]:
     """Load the index and the model it was built with (ZHENGCE_MODEL, if set, must agree)."""
     requested = os.environ.get("ZHENGCE_MODEL")
-    index = load_index(index_dir, model_id=requested or None)
+    target = milvus_target(index_dir)
+    if target is not None:
+        from zhengce.index.milvus_backend import open_milvus
+
+        index = open_milvus(target, model_id=requested or None)
+    else:
+        index = load_index(index_dir, model_id=requested or None)
     return index, embed.load_embedder(index.model_id)
 
 
@@ -94,6 +108,11 @@ def ensure_index(corpus_dir: Path, index_dir: Path, show_progress: bool = True, 
     otherwise leave it alone. The corpus is the source of truth, so a rebuild loses nothing."""
     try:
         read_manifest(current_generation(index_dir))
+        target = milvus_target(index_dir)
+        if target is not None:
+            from zhengce.index.milvus_backend import live_manifest
+
+            live_manifest(target)
         return None
     except (IndexMissing, IndexOutdated) as exc:
         if isinstance(exc, IndexOutdated):
@@ -118,8 +137,16 @@ def describe(corpus_dir: Path, index_dir: Path) -> dict:
         info["corpus"]["files"] = sorted(
             p.name for p in corpus_dir.iterdir() if p.is_file() and p.name not in ("catalog.toml", "changes.jsonl") and not p.name.startswith(".")
         )
+    target = milvus_target(index_dir)
+    if target is not None:
+        info["index"]["milvus"] = {"uri": target.uri, "name": target.name}
     try:
-        index = load_index(index_dir)
+        if target is not None:
+            from zhengce.index.milvus_backend import open_milvus
+
+            index = open_milvus(target)
+        else:
+            index = load_index(index_dir)
     except ZhengceError as exc:
         info["index"]["status"] = str(exc)
         return info
@@ -236,6 +263,7 @@ class Library:
     def search(self, query: str, k: int = 5, *, mode: str = "hybrid", years=None, docs=None) -> list[Hit]:
         """The k best passages for a query; years / docs restrict to those years / document ids."""
         query = check_text(query, "empty query; type a question or some keywords, e.g. 积分入学政策")
+        self.follow_live()
         if mode not in MODES:
             raise ZhengceError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         return search(
@@ -252,6 +280,7 @@ class Library:
         from zhengce.answer import answer_question
 
         question = check_text(question, "请输入问题，例如：积分入学政策是什么？ (empty question)")
+        self.follow_live()
         return answer_question(
             self.index, self.embedder, question, k=check_k(k, self.answer_config.max_k), years=check_years(years),
             doc_ids=check_docs(docs), history=[str(h) for h in history], generator=generator, generator_name=generator_name,
@@ -294,6 +323,14 @@ class Library:
 
     def reload(self) -> None:
         self.index, self.embedder = open_index(self.index_dir)
+
+    def follow_live(self) -> None:
+        """A Milvus index switched to a new generation by another process (zhengce index on the builder) is
+        picked up by the next question; questions already running finish on the one they started with,
+        which is kept (DenseIndexConfig.keep_generations)."""
+        backend = getattr(self.index, "backend", None)
+        if backend is not None and backend.replaced():
+            self.index, self.embedder = open_index(self.index_dir)
 
     def info(self) -> dict:
         """Corpus, index and model facts (what `zhengce info --json` prints)."""
