@@ -159,10 +159,10 @@ def read_manifest(generation: Path, need_pages: bool = True) -> dict:
         manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise IndexCorrupt(f"cannot read {generation / 'manifest.json'} ({exc}); rebuild with: zhengce index") from None
-    return check_manifest(manifest, f"index in {generation.parent}")
+    return check_manifest(manifest, f"index in {generation.parent}", need_pages)
 
 
-def check_manifest(manifest: dict, where: str) -> dict:
+def check_manifest(manifest: dict, where: str, need_pages: bool = True) -> dict:
     """Refuse an index this zhengce cannot search correctly (schema, embedded text, runtime, tokenizer);
     where: "index in DIR", or the Milvus collection holding it (index/milvus_backend.py)."""
     if manifest.get("schema_version") != SCHEMA_VERSION:
@@ -193,7 +193,7 @@ def check_manifest(manifest: dict, where: str) -> dict:
     paged = any(PAGED_FILE_RE.search(d.get("file", "")) for d in manifest.get("documents", []))
     if need_pages and paged and manifest.get("pages_version") != PAGES_VERSION:
         raise IndexOutdated(
-            f"index in {generation.parent} was built before PDF passages kept their page numbers; rebuild with: zhengce index"
+            f"{where} was built before PDF passages kept their page numbers; rebuild with: zhengce index"
         )
     return manifest
 
