@@ -27,6 +27,8 @@ def add_commands(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=None, help="report folder (default: <data dir>/eval)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--suite", action="store_true", help="every bundled test set on its corpus, hybrid: one line per set and half (in a checkout)")
+    p.add_argument("--fuzzy-gold", action="store_true",
+                   help="for OCRed or re-typed corpora: a gold substring may match with one misread character per 20 (reported)")
     p.set_defaults(run=cmd_eval)
 
     p = sub.add_parser("eval-metadata", help="measure title/year/issuer/date/文号/type inference against a truth file")
@@ -81,7 +83,7 @@ def cmd_eval(args) -> int:
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     summary, results, meta = run_eval(
         args.testset or DEFAULT_TESTSET, corpus_dir, modes, k=args.k, index_dir=args.index_dir,
-        chunk_config=chunk_config(args), splits=splits,
+        chunk_config=chunk_config(args), splits=splits, fuzzy_gold=args.fuzzy_gold,
     )
     paths = write_report(summary, results, meta, args.out or default_eval_dir())
     if args.json:
@@ -94,6 +96,8 @@ def cmd_eval(args) -> int:
             print(f"{mode} — {split}")
             print("\n".join(summary_table(per_split[split])))
             print()
+    if args.fuzzy_gold:
+        print(f"gold matching {meta['gold_match']}: {meta['approximate_golds']} gold substring(s) matched only approximately")
     failed = sum(1 for r in results if r.failed)
     print(f"{failed} failed (query, mode) pairs listed in the report")
     for name, path in paths.items():

@@ -11,20 +11,42 @@ boundary cuts through it and the chunk holds a large enough piece of it at that 
 
 Only pieces at the chunk's edges count: a short common word in the middle of an unrelated chunk
 ("学校") must never make it relevant.
+
+Gold and passage are also compared after the normalization page lookup uses (letters, digits and Chinese
+characters only, NFKC: `ingest/pages.py: page_key`), so a passage whose quotes or spaces differ from the
+gold's (an OCRed or re-typed corpus) still covers it; a different character never does. Only when asked
+(`zhengce eval --fuzzy-gold`, for OCRed or re-typed corpora) may the normalized gold also match *nearly*:
+rapidfuzz's partial ratio (Indel similarity of the best-aligned window, 0–100) at least
+FUZZY_GOLD_MIN_SCORE. One substitution costs 2 of the 2n characters compared, so a score of 95 allows one
+misread character per 20 of the gold; a gold shorter than 20 characters must still match exactly.
 """
 from __future__ import annotations
 
 import math
 from typing import Sequence
 
+from zhengce.ingest.pages import page_key
+
 MIN_OVERLAP_CHARS = 8
+# One misread character per 20 of the gold (see above); measured against false matches in docs/retrieval.md
+FUZZY_GOLD_MIN_SCORE = 95.0
 
 
 def min_overlap(gold: str) -> int:
     return max(MIN_OVERLAP_CHARS, math.ceil(len(gold) / 2))
 
 
-def covers(text: str, gold: str) -> bool:
+def covers(text: str, gold: str, fuzzy: bool = False) -> bool:
+    """Whether the passage covers the gold: as written, after normalization, or (fuzzy) nearly."""
+    if covers_exactly(text, gold):
+        return True
+    text_key, gold_key = page_key(text), page_key(gold)
+    if gold_key and covers_exactly(text_key, gold_key):
+        return True
+    return fuzzy and bool(gold_key) and covers_nearly(text_key, gold_key)
+
+
+def covers_exactly(text: str, gold: str) -> bool:
     if gold in text:
         return True
     need = min_overlap(gold)
@@ -36,9 +58,32 @@ def covers(text: str, gold: str) -> bool:
     return False
 
 
-def covered_golds(text: str, golds: Sequence[str]) -> frozenset[int]:
+def nearly_in(gold_key: str, text_key: str) -> bool:
+    """The normalized gold nearly inside the normalized text (one misread character per 20)."""
+    from rapidfuzz import fuzz
+
+    # partial_ratio aligns the shorter string inside the longer: a passage shorter than the gold would
+    # match any gold that contains it, so the gold must be the shorter
+    return len(gold_key) <= len(text_key) and bool(fuzz.partial_ratio(gold_key, text_key, score_cutoff=FUZZY_GOLD_MIN_SCORE))
+
+
+def covers_nearly(text_key: str, gold_key: str) -> bool:
+    """covers_exactly with near matches, on normalized strings: the gold nearly inside the passage, or
+    a large enough piece of it nearly at the passage's start or end."""
+    from rapidfuzz import fuzz
+
+    if nearly_in(gold_key, text_key):
+        return True
+    for m in range(min_overlap(gold_key), len(gold_key)):
+        if (fuzz.ratio(text_key[-m:], gold_key[:m], score_cutoff=FUZZY_GOLD_MIN_SCORE)
+                or fuzz.ratio(text_key[:m], gold_key[-m:], score_cutoff=FUZZY_GOLD_MIN_SCORE)):
+            return True
+    return False
+
+
+def covered_golds(text: str, golds: Sequence[str], fuzzy: bool = False) -> frozenset[int]:
     """Indices of the gold substrings this passage covers."""
-    return frozenset(i for i, gold in enumerate(golds) if covers(text, gold))
+    return frozenset(i for i, gold in enumerate(golds) if covers(text, gold, fuzzy))
 
 
 def first_relevant_rank(coverage: Sequence[frozenset[int]], k: int) -> int | None:

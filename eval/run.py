@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from zhengce.eval import metrics
-from zhengce.eval.testset import OUT_OF_SCOPE, TestItem, missing_gold
+from zhengce.eval.testset import OUT_OF_SCOPE, TestItem, find_golds, missing_gold
 from zhengce.errors import ZhengceError
 from zhengce.answer import evidence_hits
 from zhengce.index.answerable import verdict_for
@@ -73,15 +73,22 @@ class ItemResult:
         return row
 
 
-def check_testset(items: list[TestItem], index: LoadedIndex) -> None:
-    missing = missing_gold(items, [d["text"] for d in index.documents])
+def check_testset(items: list[TestItem], index: LoadedIndex, fuzzy_gold: bool = False) -> None:
+    missing = missing_gold(items, [d["text"] for d in index.documents], fuzzy=fuzzy_gold)
     if missing:
         shown = "; ".join(f"{i}: {g!r}" for i, g in missing[:3])
-        raise ZhengceError(f"{len(missing)} gold substring(s) are not in the indexed documents ({shown}); fix the test set or re-index")
+        hint = "" if fuzzy_gold else " (an OCRed or re-typed corpus: --fuzzy-gold)"
+        raise ZhengceError(f"{len(missing)} gold substring(s) are not in the indexed documents ({shown}); fix the test set or re-index{hint}")
 
 
-def evaluate_item(item: TestItem, hits: list[Hit], mode: str, k: int, seconds: float, lib: Library) -> ItemResult:
-    coverage = [metrics.covered_golds(h.text, item.gold) for h in hits]
+def approximate_golds(items: list[TestItem], index: LoadedIndex) -> list[tuple[str, str]]:
+    """(item id, gold) of the golds that the documents hold only nearly (--fuzzy-gold)."""
+    return [(i, g) for i, g, how in find_golds(items, [d["text"] for d in index.documents], fuzzy=True) if how == "approximate"]
+
+
+def evaluate_item(item: TestItem, hits: list[Hit], mode: str, k: int, seconds: float, lib: Library,
+                  fuzzy_gold: bool = False) -> ItemResult:
+    coverage = [metrics.covered_golds(h.text, item.gold, fuzzy=fuzzy_gold) for h in hits]
     # judged on what `ask` would quote: the evidence among the top 5 (ask's default k)
     verdict = verdict_for(lib.index, item.query, hits, lib.judge_config, evidence=evidence_hits(item.query, hits[:5]), embedder=lib.embedder)
     n_gold = len(item.gold)
@@ -125,9 +132,9 @@ def check_options(modes: list[str], k: int) -> None:
         raise ZhengceError(f"--k must be between {max(HIT_KS + (MRR_K,))} and 100 (MRR@10 and nDCG@10 need ten passages)")
 
 
-def run_items(items: list[TestItem], lib: Library, modes: list[str], k: int = 10) -> list[ItemResult]:
+def run_items(items: list[TestItem], lib: Library, modes: list[str], k: int = 10, fuzzy_gold: bool = False) -> list[ItemResult]:
     check_options(modes, k)
-    check_testset(items, lib.index)
+    check_testset(items, lib.index, fuzzy_gold)
     lib.embedder.encode_queries(["warm-up"])  # the first call pays one-off costs; keep them out of p95
     results = []
     for mode in modes:
@@ -135,7 +142,7 @@ def run_items(items: list[TestItem], lib: Library, modes: list[str], k: int = 10
             started = time.perf_counter()
             hits = lib.search(item.query, k=k, mode=mode)
             seconds = time.perf_counter() - started
-            results.append(evaluate_item(item, hits, mode, k, seconds, lib))
+            results.append(evaluate_item(item, hits, mode, k, seconds, lib, fuzzy_gold))
     return results
 
 
@@ -192,7 +199,8 @@ def tag_order(tag: str) -> tuple[int, str]:
 
 
 def evaluate_corpus(
-    items: list[TestItem], corpus_dir: Path, modes: list[str], k: int = 10, chunk_config: ChunkConfig = ChunkConfig()
+    items: list[TestItem], corpus_dir: Path, modes: list[str], k: int = 10, chunk_config: ChunkConfig = ChunkConfig(),
+    fuzzy_gold: bool = False,
 ) -> tuple[LoadedIndex, list[ItemResult]]:
     """Build a temporary index of the corpus with this configuration (and the configured model) and run
     the test set on it."""
@@ -204,7 +212,7 @@ def evaluate_corpus(
         try:
             index_corpus(corpus_dir, work, chunk_config=chunk_config, show_progress=False)
             lib = Library.open(corpus_dir, work, build=False)
-            return lib.index, run_items(items, lib, modes, k)
+            return lib.index, run_items(items, lib, modes, k, fuzzy_gold)
         finally:
             if target is not None:
                 from zhengce.index.milvus_backend import drop_index
@@ -220,8 +228,10 @@ def run_eval(
     index_dir: Path | None = None,
     chunk_config: ChunkConfig = ChunkConfig(),
     splits: tuple[str, ...] = ("dev", "heldout"),
+    fuzzy_gold: bool = False,
 ) -> tuple[dict, list[ItemResult], dict]:
-    """(summary, per-item results, meta). Evaluates index_dir when given, else a fresh index of the corpus."""
+    """(summary, per-item results, meta). Evaluates index_dir when given, else a fresh index of the corpus.
+    fuzzy_gold: a gold may match a passage nearly (eval/metrics.py), for OCRed or re-typed corpora."""
     from zhengce.eval.testset import load_testset
     from zhengce.index.embed import EMBED_TEXT_VERSION
 
@@ -231,9 +241,9 @@ def run_eval(
         raise ZhengceError(f"no items of split {', '.join(splits)} in {testset}")
     if index_dir is not None:
         lib = Library.open(corpus_dir, index_dir, build=False)
-        index, results = lib.index, run_items(items, lib, modes, k)
+        index, results = lib.index, run_items(items, lib, modes, k, fuzzy_gold)
     else:
-        index, results = evaluate_corpus(items, corpus_dir, modes, k, chunk_config)
+        index, results = evaluate_corpus(items, corpus_dir, modes, k, chunk_config, fuzzy_gold)
     meta = {
         "created": time.strftime("%Y-%m-%d %H:%M:%S"),
         "testset": str(testset),
@@ -249,5 +259,7 @@ def run_eval(
         "chunks": len(index.chunks),
         "index": str(index_dir) if index_dir else "fresh temporary index of " + str(corpus_dir),
         "backend": "milvus" if "milvus" in index.manifest else "faiss",
+        "gold_match": f"fuzzy (partial ratio ≥ {metrics.FUZZY_GOLD_MIN_SCORE:g})" if fuzzy_gold else "exact",
+        "approximate_golds": len(approximate_golds(items, index)) if fuzzy_gold else 0,
     }
     return summarize(results), results, meta

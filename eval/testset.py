@@ -90,6 +90,28 @@ def load_testset(path: Path = DEFAULT_TESTSET) -> list[TestItem]:
     return items
 
 
-def missing_gold(items: list[TestItem], texts: list[str]) -> list[tuple[str, str]]:
+def missing_gold(items: list[TestItem], texts: list[str], fuzzy: bool = False) -> list[tuple[str, str]]:
     """(item id, gold) for every gold substring found in none of the cleaned document texts."""
-    return [(item.id, gold) for item in items for gold in item.gold if not any(gold in text for text in texts)]
+    return [(item_id, gold) for item_id, gold, found in find_golds(items, texts, fuzzy) if found is None]
+
+
+def find_golds(items: list[TestItem], texts: list[str], fuzzy: bool = False) -> list[tuple[str, str, str | None]]:
+    """(item id, gold, how) for every gold: how is "exact" when a document holds it as written or after
+    normalization (eval/metrics.py), "approximate" when one holds it only nearly (fuzzy), else None.
+    Without fuzzy a gold with a wrong character is missing: that is how typos in a test set are caught."""
+    from zhengce.eval.metrics import nearly_in
+    from zhengce.ingest.pages import page_key
+
+    keys = [page_key(text) for text in texts]
+    found = []
+    for item in items:
+        for gold in item.gold:
+            gold_key = page_key(gold)
+            if any(gold in text for text in texts) or (gold_key and any(gold_key in key for key in keys)):
+                how = "exact"
+            elif fuzzy and gold_key and any(nearly_in(gold_key, key) for key in keys):
+                how = "approximate"
+            else:
+                how = None
+            found.append((item.id, gold, how))
+    return found
