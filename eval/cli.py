@@ -28,7 +28,7 @@ def add_commands(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--suite", action="store_true", help="every bundled test set on its corpus, hybrid: one line per set and half (in a checkout)")
     p.add_argument("--fuzzy-gold", action="store_true",
-                   help="for OCRed or re-typed corpora: a gold substring may match with one misread character per 20 (reported)")
+                   help="for OCRed or re-typed corpora: a gold substring may match with one misread Chinese character in 17 (counted in the output)")
     p.set_defaults(run=cmd_eval)
 
     p = sub.add_parser("eval-metadata", help="measure title/year/issuer/date/文号/type inference against a truth file")

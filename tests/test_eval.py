@@ -105,3 +105,34 @@ def test_the_suite_reports_every_set_on_its_own_corpus(capsys):
                  "| collection, blind | heldout |"):
         assert line in out
     assert "| 2018 plan, blind | dev |" not in out  # a set without a dev half has no dev line
+
+
+def test_fuzzy_gold_on_a_retyped_corpus(tmp_path, corpus_copy, capsys):
+    """A corpus re-typed the way OCR reads it (straight quotes, 遂 for the rare 遴): strict matching stops
+    with a one-line hint, --fuzzy-gold evaluates and counts the gold that matched only approximately."""
+    plan = corpus_copy / "晋江2018年教育工作要点.txt"
+    text = plan.read_text(encoding="utf-8")
+    assert text.count("遴选设立") == 1 and text.count("“积分入学” 和“电脑派位”") == 1
+    plan.write_text(text.replace("遴选设立", "遂选设立").replace("“积分入学” 和“电脑派位”", '"积分入学" 和"电脑派位"'), encoding="utf-8")
+    rows = [
+        {"id": "k1", "query": "积分入学", "gold": ["完善“积分入学”和“电脑派位”制度"], "tags": ["keyword"], "split": "dev"},
+        {"id": "r1", "query": "名教师孵化工作室", "gold": ["遴选设立20个以上的名教师孵化工作室"], "tags": ["keyword"], "split": "dev"},
+    ]
+    testset = tmp_path / "retyped.jsonl"
+    testset.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    args = ["eval", "--corpus", str(corpus_copy), "--testset", str(testset), "--out", str(tmp_path / "o"), "--modes", "bm25"]
+
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert "1 gold substring(s) are not in the indexed documents (r1: '遴选设立" in err and "--fuzzy-gold" in err
+    assert len(err.splitlines()) == 1
+
+    assert main(args + ["--fuzzy-gold", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["meta"]["approximate_golds"] == 1 and printed["meta"]["gold_match"] == "fuzzy (partial ratio ≥ 94)"
+    assert printed["summary"]["bm25"]["dev"]["all"]["hit@5"] == 1.0  # both golds found in their passages
+    report = latest_report(tmp_path / "o")
+    assert "1 gold substring(s) matched only approximately" in report
+
+    assert main(args + ["--fuzzy-gold"]) == 0
+    assert "gold matching fuzzy (partial ratio ≥ 94): 1 gold substring(s) matched only approximately" in capsys.readouterr().out

@@ -74,3 +74,45 @@ def test_percentile_and_flag_rates():
     assert math.isnan(metrics.percentile([], 50))
     # 3 of 4 out-of-scope flagged; 1 of 5 answerable flagged
     assert metrics.flag_rates([True, True, False, True], [False, True, False, False, False]) == (0.75, 0.2)
+
+
+def test_gold_is_compared_after_normalization_but_a_different_character_never_matches():
+    gold = "完善“积分入学”和“电脑派位”制度"
+    assert metrics.covers('……完善"积分入学" 和"电脑派位"制度，', gold)  # straight quotes and a space (OCR, re-typing)
+    assert metrics.covers("完善积分入学和电脑派位制度", gold)  # quotes dropped
+    assert not metrics.covers("完善积分入学和电脑排位制度", gold)  # 排 for 派: a typo is not a match by default
+
+
+def test_fuzzy_gold_allows_one_misread_chinese_character_in_17():
+    gold = "遴选设立20个以上的名教师孵化工作室"  # 18 characters after normalization
+    ocr = "二是遂选设立20个以上的名教师孵化工作室，发挥"
+    assert not metrics.covers(ocr, gold)
+    assert metrics.covers(ocr, gold, fuzzy=True)  # 遂 for 遴: 100·(1 − 1/18) = 94.4 ≥ 94
+    assert not metrics.covers("二是遂选设立20个以上的名教帅孵化工作室", gold, fuzzy=True)  # two misread: 100·(1 − 2/18) = 88.9
+    # 16 characters with one misread: 100·(1 − 1/16) = 93.75 < 94, a gold this short must match exactly
+    assert not metrics.covers("推进陈埭民族中学创建省一级达标校", "推进陈棣民族中学创建省一级达标校", fuzzy=True)
+    # only Chinese characters may differ: a figure never does ("90%" is another year's "92%")
+    assert not metrics.covers("公办学校接收随迁子女比例不低于92%，健全家庭经济困难学生精准资助机制。",
+                              "公办学校接收随迁子女比例不低于90%", fuzzy=True)
+    # a passage shorter than the gold, and inside it, is not a match (partial ratio would score it 100)
+    assert not metrics.covers("名教师孵化工作室", gold, fuzzy=True)
+
+
+def test_fuzzy_gold_at_a_chunk_boundary():
+    gold = "在完成晋江市中心城区教育布局图则初步成果设计的基础上进行审核批准"  # 32 characters: a piece of ≥ 16 counts
+    end_piece = "……开展布局调研。在完成普江市中心城区教育布局图则初步成果"  # 20 characters of the gold, 普 for 晋
+    assert not metrics.covers(end_piece, gold)
+    assert metrics.covers(end_piece, gold, fuzzy=True)  # 100·(1 − 1/20) = 95 ≥ 94
+    assert metrics.covers("普江市中心城区教育布局图则初步成果设计的基础上进行审核批准，年内", gold, fuzzy=True)  # start piece, 28 characters
+    assert not metrics.covers("……开展布局调研。在完成普江市中心城区", gold, fuzzy=True)  # 10 characters < 16
+
+
+def test_find_golds_strict_catches_typos_fuzzy_counts_approximate_ones():
+    from zhengce.eval.testset import TestItem, find_golds, missing_gold
+
+    text = '二是遂选设立20个以上的名教师孵化工作室。完善"积分入学"和"电脑派位"制度。建设50个智慧教室。'
+    items = [TestItem("a", "q", ("遴选设立20个以上的名教师孵化工作室",), ("keyword",), "dev"),
+             TestItem("b", "q", ("完善“积分入学”和“电脑派位”制度",), ("keyword",), "dev"),
+             TestItem("c", "q", ("建设60个智慧教室",), ("numeric",), "dev")]
+    assert missing_gold(items, [text]) == [("a", "遴选设立20个以上的名教师孵化工作室"), ("c", "建设60个智慧教室")]
+    assert [how for _, _, how in find_golds(items, [text], fuzzy=True)] == ["approximate", "exact", None]
