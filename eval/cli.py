@@ -97,7 +97,8 @@ def cmd_eval(args) -> int:
             print("\n".join(summary_table(per_split[split])))
             print()
     if args.fuzzy_gold:
-        print(f"gold matching {meta['gold_match']}: {meta['approximate_golds']} gold substring(s) matched only approximately")
+        print(f"gold matching {meta['gold_match']}: {meta['approximate_golds']} gold substring(s) matched only approximately, "
+              f"{meta['unfound_golds']} not found (counted as misses)")
     failed = sum(1 for r in results if r.failed)
     print(f"{failed} failed (query, mode) pairs listed in the report")
     for name, path in paths.items():

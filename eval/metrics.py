@@ -75,9 +75,18 @@ def nearly_in(gold_key: str, text_key: str) -> bool:
 
 
 def same_figures(gold_key: str, text_key: str) -> bool:
-    """A near match may differ only in Chinese characters (what OCR misreads: 埭, 遴); its digits and
-    Latin letters must be the same, or "不低于90%" would match the "不低于92%" of another year's plan."""
-    return FIGURES_RE.findall(gold_key) == FIGURES_RE.findall(text_key)
+    """A near match may differ only in Chinese characters (what OCR misreads: 埭, 遴); no edit may touch a
+    digit or a Latin letter, or "不低于90%" would match the "不低于92%" of another year's plan. Characters
+    the aligned window holds beyond the gold's ends are not edits."""
+    from rapidfuzz.distance import Levenshtein
+
+    ops = [op for op in Levenshtein.opcodes(gold_key, text_key) if op.tag != "equal"]
+    for op in ops:
+        overhang = op.tag == "insert" and (op.dest_start == 0 or op.dest_end == len(text_key))
+        changed = gold_key[op.src_start : op.src_end] + text_key[op.dest_start : op.dest_end]
+        if not overhang and FIGURES_RE.search(changed):
+            return False
+    return True
 
 
 def covers_nearly(text_key: str, gold_key: str) -> bool:

@@ -66,7 +66,7 @@ def render_markdown(summary: dict, results: list[ItemResult], meta: dict, chart_
         f"model `{meta['model']}`, embedded text `{meta['embed_text']}`; k = {meta['k']}.",
         "",
         *([f"Gold matching {meta['gold_match']} (--fuzzy-gold): {meta['approximate_golds']} gold substring(s) "
-           "matched only approximately.", ""] if meta.get("gold_match", "exact") != "exact" else []),
+           f"matched only approximately, {meta['unfound_golds']} not found (counted as misses).", ""] if meta.get("gold_match", "exact") != "exact" else []),
         "hit@n: a passage covering a gold substring is among the top n; recall@k: share of gold substrings "
         "covered by the top k; oos_flagged: out-of-scope questions judged unanswerable; false_flags: "
         "answerable questions judged unanswerable; oos_flagged_or_hedged: out-of-scope questions judged "

@@ -117,6 +117,7 @@ def test_fuzzy_gold_on_a_retyped_corpus(tmp_path, corpus_copy, capsys):
     rows = [
         {"id": "k1", "query": "积分入学", "gold": ["完善“积分入学”和“电脑派位”制度"], "tags": ["keyword"], "split": "dev"},
         {"id": "r1", "query": "名教师孵化工作室", "gold": ["遴选设立20个以上的名教师孵化工作室"], "tags": ["keyword"], "split": "dev"},
+        {"id": "t1", "query": "智慧教室", "gold": ["建设60个智慧教室"], "tags": ["keyword"], "split": "heldout"},  # a typo: 50
     ]
     testset = tmp_path / "retyped.jsonl"
     testset.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
@@ -124,15 +125,17 @@ def test_fuzzy_gold_on_a_retyped_corpus(tmp_path, corpus_copy, capsys):
 
     assert main(args) == 1
     err = capsys.readouterr().err.strip()
-    assert "1 gold substring(s) are not in the indexed documents (r1: '遴选设立" in err and "--fuzzy-gold" in err
+    assert "2 gold substring(s) are not in the indexed documents (r1: '遴选设立" in err and "--fuzzy-gold" in err
     assert len(err.splitlines()) == 1
 
     assert main(args + ["--fuzzy-gold", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["meta"]["approximate_golds"] == 1 and printed["meta"]["gold_match"] == "fuzzy (partial ratio ≥ 94)"
     assert printed["summary"]["bm25"]["dev"]["all"]["hit@5"] == 1.0  # both golds found in their passages
+    # the typo is found nowhere, not even nearly (a digit differs): counted as a miss, and reported
+    assert printed["meta"]["unfound_golds"] == 1 and printed["summary"]["bm25"]["heldout"]["all"]["hit@5"] == 0.0
     report = latest_report(tmp_path / "o")
-    assert "1 gold substring(s) matched only approximately" in report
+    assert "1 gold substring(s) matched only approximately, 1 not found (counted as misses)" in report
 
     assert main(args + ["--fuzzy-gold"]) == 0
-    assert "gold matching fuzzy (partial ratio ≥ 94): 1 gold substring(s) matched only approximately" in capsys.readouterr().out
+    assert "gold matching fuzzy (partial ratio ≥ 94): 1 gold substring(s) matched only approximately, 1 not found" in capsys.readouterr().out
