@@ -118,3 +118,22 @@ def test_find_golds_strict_catches_typos_fuzzy_counts_approximate_ones():
              TestItem("c", "q", ("建设60个智慧教室",), ("numeric",), "dev")]
     assert missing_gold(items, [text]) == [("a", "遴选设立20个以上的名教师孵化工作室"), ("c", "建设60个智慧教室")]
     assert [how for _, _, how in find_golds(items, [text], fuzzy=True)] == ["approximate", "exact", None]
+
+
+@pytest.mark.slow
+def test_fuzzy_gold_adds_no_false_pairs_on_the_text_corpora():
+    """On the text they were written against, normalized and fuzzy matching accept exactly the (gold,
+    chunk) pairs that raw matching does: a near match never lands on another passage, not even on the
+    collection's other-year documents with the same sentences and other figures."""
+    from pathlib import Path
+
+    from zhengce.eval.testset import load_testset
+    from zhengce.ingest.pipeline import chunk_corpus, ingest_corpus
+
+    repo = Path(__file__).resolve().parents[1]
+    for testset, corpus in (("eval/testset_2018.jsonl", "corpus"), ("eval/testset_collection.jsonl", "tests/collection/files")):
+        chunks = chunk_corpus(ingest_corpus(repo / corpus)[0])
+        golds = {g for item in load_testset(repo / testset) for g in item.gold}
+        raw = {(g, c.chunk_id) for g in golds for c in chunks if metrics.covers_exactly(c.text, g)}
+        assert {(g, c.chunk_id) for g in golds for c in chunks if metrics.covers(c.text, g)} == raw, testset
+        assert {(g, c.chunk_id) for g in golds for c in chunks if metrics.covers(c.text, g, fuzzy=True)} == raw, testset
