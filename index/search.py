@@ -147,7 +147,7 @@ def feedback_vector(
     top = top_rows(scores, mask, config.feedback_passages)
     if not top:
         return vector
-    moved = vector + config.feedback_weight * index.vectors[top].mean(axis=0)
+    moved = vector + config.feedback_weight * index.vectors[top].astype(np.float32).mean(axis=0)
     return moved / np.linalg.norm(moved)
 
 

@@ -265,7 +265,7 @@ def aligned_pairs(hits_a: list[Hit], hits_b: list[Hit], index: LoadedIndex, conf
             if PREAMBLE in (a.section, b.section):
                 continue
             heading = SequenceMatcher(None, last_heading(a.section), last_heading(b.section)).ratio()
-            meaning = float(index.vectors[rows[a.chunk_id]] @ index.vectors[rows[b.chunk_id]])
+            meaning = float(index.vectors[rows[a.chunk_id]].astype(np.float32) @ index.vectors[rows[b.chunk_id]])
             if heading >= config.same_heading or meaning >= config.same_meaning:
                 score = heading + meaning
                 if score > best_score:
