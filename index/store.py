@@ -305,7 +305,10 @@ class TextPlan:
 
 
 def plan_texts(chunks: list[Chunk]) -> TextPlan:
-    keys, lengths, owner, place = [], [], [], []
+    from array import array
+
+    # typed arrays, not lists: 5 million Python ints would take ~150 MB each
+    keys, lengths, owner, place = array("Q"), array("i"), array("i"), array("i")
     for chunk in chunks:
         text = embedding_text(chunk)
         keys.append(text_key(text))
@@ -316,8 +319,8 @@ def plan_texts(chunks: list[Chunk]) -> TextPlan:
             lengths.append(len(sentence))
             owner.append(row)
             place.append(number)
-    return TextPlan(chunks, np.asarray(keys, dtype=np.uint64), np.asarray(lengths, dtype=np.int32),
-                    np.asarray(owner, dtype=np.int32), np.asarray(place, dtype=np.int32))
+    return TextPlan(chunks, np.frombuffer(keys, dtype=np.uint64), np.frombuffer(lengths, dtype=np.int32),
+                    np.frombuffer(owner, dtype=np.int32), np.frombuffer(place, dtype=np.int32))
 
 
 @dataclass
