@@ -411,8 +411,15 @@ def embed_into(
     missing = missing[np.argsort(plan.lengths[missing], kind="stable")]
     for start in range(0, len(missing), block):
         rows = missing[start : start + block]
-        write_rows(chunk_out, sentence_out, rows, embedder.encode_documents(plan.texts(rows)))
-        advance(len(rows))
+        in_block = 0
+
+        def batch_done(n: int) -> None:  # the embedder's batches move the bar, not only whole blocks
+            nonlocal in_block
+            in_block += n
+            advance(n)
+
+        write_rows(chunk_out, sentence_out, rows, embedder.encode_documents(plan.texts(rows), progress=batch_done))
+        advance(len(rows) - in_block)  # an embedder that reports no progress
     return missing
 
 
