@@ -10,10 +10,11 @@ from zhengce.cli import chunk_config, dirs
 
 
 def add_commands(sub, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("bench", parents=[common], help="measure speed and memory (corpus size, 10k and 100k chunks)")
+    p = sub.add_parser("bench", parents=[common], help="measure speed and memory (corpus size, 10k and 100k chunks; --sizes 1000000), ONNX vs torch")
     p.add_argument("--sizes", default="10000,100000", help="synthetic corpus sizes in chunks (default 10000,100000)")
     p.add_argument("--repeats", type=int, default=3, help="passes over the query list per measurement (default 3)")
     p.add_argument("--no-cold-start", action="store_true", help="skip the serve → first answer measurement")
+    p.add_argument("--no-runtimes", action="store_true", help="skip the default runtime vs torch fp32 side by side")
     p.add_argument("--out", type=Path, default=None, help="where bench.md / bench.json go (default <data dir>/bench)")
     p.set_defaults(run=cmd_bench)
 
@@ -62,7 +63,8 @@ def cmd_bench(args) -> int:
         raise ZhengceError("--sizes takes chunk counts separated by commas, e.g. 10000,100000") from None
     corpus_dir, _ = dirs(args)
     out_dir = args.out or default_data_dir() / "bench"
-    result = run_bench(corpus_dir, out_dir, sizes=sizes, repeats=args.repeats, cold_start=not args.no_cold_start)
+    result = run_bench(corpus_dir, out_dir, sizes=sizes, repeats=args.repeats, cold_start=not args.no_cold_start,
+                       runtimes=not args.no_runtimes)
     print(to_markdown(result))
     md, js = save(result, out_dir)
     print(f"saved {md} and {js}")

@@ -127,7 +127,7 @@ class FaissBackend:
         return blend(chunk, best, has, sentence_weight)
 
     def chunk_vectors(self, rows: list[int]) -> np.ndarray:
-        return np.asarray(self.index.vectors[rows])
+        return np.asarray(self.index.vectors[rows], dtype=np.float32)  # a large index stores float16
 
     def sentence_vectors(self, row: int) -> np.ndarray | None:
         """The chunk's sentence vectors in order, or None for an index built before sentence vectors."""
@@ -135,4 +135,5 @@ class FaissBackend:
         if index.sentence_owner is None:
             return None
         owner = index.sentence_owner
-        return index.sentence_vectors[np.searchsorted(owner, row, "left") : np.searchsorted(owner, row, "right")]
+        rows = slice(np.searchsorted(owner, row, "left"), np.searchsorted(owner, row, "right"))
+        return np.asarray(index.sentence_vectors[rows], dtype=np.float32)  # a large index stores float16

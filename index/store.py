@@ -28,7 +28,7 @@ from zhengce.errors import ZhengceError
 from zhengce.settings import ChunkConfig, DenseIndexConfig
 from zhengce.ingest.clean import to_simplified
 from zhengce.ingest.records import Chunk, Document, DocumentMeta
-from zhengce.index.embed import EMBED_TEXT_VERSION, Embedder, embedding_text, expected_runtime, runtime_of, sentences, text_hash
+from zhengce.index.embed import EMBED_TEXT_VERSION, Embedder, embedding_text, expected_runtime, runtime_of, sentences
 from zhengce.index.tokenize import tokenize, tokenizer_id
 
 SCHEMA_VERSION = 1
@@ -233,12 +233,13 @@ def load_index(index_dir: Path, model_id: str | None = None) -> LoadedIndex:
         if not path.exists() or file_sha256(path) != expected:
             raise IndexCorrupt(f"index file {path} is missing or damaged (checksum mismatch); rebuild with: zhengce index")
     try:
-        chunks = [Chunk.from_json(json.loads(line)) for line in read_lines(generation / "chunks.jsonl")]
+        chunks = read_chunks(generation / "chunks.jsonl")
         documents = [json.loads(line) for line in read_lines(generation / "documents.jsonl")]
-        # Memory-mapped: a large index's sentence and chunk vectors are read only where a query looks.
+        # Memory-mapped: a large index's sentence and chunk vectors and BM25 postings are read only where a
+        # query looks.
         vectors = np.load(generation / "vectors.npy", allow_pickle=False, mmap_mode="r")
         dense = faiss.read_index(str(generation / "dense.faiss"))
-        bm25 = bm25s.BM25.load(str(generation / "bm25"), allow_pickle=False)
+        bm25 = bm25s.BM25.load(str(generation / "bm25"), allow_pickle=False, mmap=True)
         sentence_vectors = sentence_owner = None
         if (generation / "sentence_vectors.npy").exists():
             sentence_vectors = np.load(generation / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
@@ -250,6 +251,21 @@ def load_index(index_dir: Path, model_id: str | None = None) -> LoadedIndex:
     if sentence_vectors is not None and (len(sentence_vectors) != len(sentence_owner) or (len(sentence_owner) and sentence_owner.max() >= len(chunks))):
         raise IndexCorrupt(f"index in {generation} has inconsistent sentence vectors; rebuild with: zhengce index")
     return LoadedIndex(generation, manifest, chunks, documents, vectors, dense, bm25, sentence_vectors, sentence_owner)
+
+
+def read_chunks(path: Path) -> list[Chunk]:
+    """The chunks, one line at a time; a document's id, title and section paths are one string each, shared
+    by its chunks (at a million chunks that saves ~200 MB)."""
+    shared: dict[str, str] = {}
+    chunks = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                row = json.loads(line)
+                for key in ("doc_id", "title", "section"):
+                    row[key] = shared.setdefault(row[key], row[key])
+                chunks.append(Chunk.from_json(row))
+    return chunks
 
 
 def read_lines(path: Path) -> list[str]:
@@ -269,62 +285,165 @@ def chunk_sentences(chunks: list[Chunk]) -> tuple[list[str], np.ndarray]:
     return texts, np.asarray(owner, dtype=np.int32)
 
 
-def previous_vectors(index_dir: Path, embedder: Embedder) -> dict[str, np.ndarray]:
-    """embedded-text hash → vector (chunks and sentences) from the live generation, if the same model on the
-    same runtime computed them."""
+def text_key(text: str) -> int:
+    """64 bits of the text's SHA-256: a million chunks' keys fit in 40 MB of numpy, where a dict of hex
+    digests and vectors would take gigabytes."""
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "little")
+
+
+@dataclass
+class TextPlan:
+    """What a build embeds: every chunk's text, then every sentence of every chunk, described by numbers
+    only (keys, lengths, owners) so a million chunks' texts never sit in memory all at once."""
+
+    chunks: list[Chunk]
+    keys: np.ndarray  # uint64 text key per text (chunks first, then sentences)
+    lengths: np.ndarray  # characters per text: batches of similar length pad little
+    sentence_owner: np.ndarray  # chunk row of each sentence
+    sentence_place: np.ndarray  # which sentence of its chunk it is
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self.chunks)
+
+    def texts(self, rows: np.ndarray) -> list[str]:
+        n, split = self.chunk_count, {}
+        out = []
+        for row in rows.tolist():
+            if row < n:
+                out.append(embedding_text(self.chunks[row]))
+                continue
+            owner = int(self.sentence_owner[row - n])
+            if owner not in split:
+                split[owner] = sentences(self.chunks[owner].text)
+            out.append(split[owner][self.sentence_place[row - n]])
+        return out
+
+
+def plan_texts(chunks: list[Chunk]) -> TextPlan:
+    from array import array
+
+    # typed arrays, not lists: 5 million Python ints would take ~150 MB each
+    keys, lengths, owner, place = array("Q"), array("i"), array("i"), array("i")
+    for chunk in chunks:
+        text = embedding_text(chunk)
+        keys.append(text_key(text))
+        lengths.append(len(text))
+    for row, chunk in enumerate(chunks):
+        for number, sentence in enumerate(sentences(chunk.text)):
+            keys.append(text_key(sentence))
+            lengths.append(len(sentence))
+            owner.append(row)
+            place.append(number)
+    return TextPlan(chunks, np.frombuffer(keys, dtype=np.uint64), np.frombuffer(lengths, dtype=np.int32),
+                    np.frombuffer(owner, dtype=np.int32), np.frombuffer(place, dtype=np.int32))
+
+
+@dataclass
+class ReusableVectors:
+    """The live generation's vectors, memory-mapped, found by text key."""
+
+    keys: np.ndarray  # sorted uint64
+    rows: np.ndarray  # row of each key in vectors + sentence_vectors (chunks first)
+    vectors: np.ndarray
+    sentence_vectors: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """Row of each key in the previous generation, -1 where it has none."""
+        if not len(self.keys):
+            return np.full(len(keys), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[at] == keys, self.rows[at], -1)
+
+    def get(self, rows: np.ndarray) -> np.ndarray:
+        n = len(self.vectors)
+        out = np.empty((len(rows), self.vectors.shape[1]), dtype=np.float32)
+        is_chunk = rows < n
+        out[is_chunk] = self.vectors[rows[is_chunk]]
+        out[~is_chunk] = self.sentence_vectors[rows[~is_chunk] - n]
+        return out
+
+
+def previous_vectors(index_dir: Path, embedder: Embedder) -> ReusableVectors | None:
+    """The live generation's vectors (chunks and sentences) by text key, if the same model on the same
+    runtime computed them; None when nothing is reusable."""
     try:
         generation = current_generation(index_dir)
         manifest = read_manifest(generation, need_pages=False)  # page numbers do not change what is embedded
         if (manifest["model"]["id"] != embedder.model_id or manifest["model"].get("embed_text") != EMBED_TEXT_VERSION
                 or manifest["model"].get("runtime") != runtime_of(embedder)):
-            return {}
-        chunks = [Chunk.from_json(json.loads(line)) for line in read_lines(generation / "chunks.jsonl")]
-        vectors = np.load(generation / "vectors.npy", allow_pickle=False)
-        sentence_vectors = np.load(generation / "sentence_vectors.npy", allow_pickle=False)
+            return None
+        vectors = np.load(generation / "vectors.npy", allow_pickle=False, mmap_mode="r")
+        sentence_vectors = np.load(generation / "sentence_vectors.npy", allow_pickle=False, mmap_mode="r")
+        chunk_keys, sentence_keys = [], []
+        with (generation / "chunks.jsonl").open(encoding="utf-8") as handle:
+            rows = (json.loads(line) for line in handle if line.strip())  # one chunk at a time: only keys are kept
+            for chunk in map(Chunk.from_json, rows):
+                chunk_keys.append(text_key(embedding_text(chunk)))
+                sentence_keys.extend(text_key(s) for s in sentences(chunk.text))
     except (ZhengceError, OSError, ValueError, KeyError):
-        return {}  # nothing reusable: embed everything
-    texts = [embedding_text(c) for c in chunks]
-    sentence_texts, _ = chunk_sentences(chunks)
-    if len(chunks) != len(vectors) or len(sentence_texts) != len(sentence_vectors):
-        return {}
-    return {text_hash(t): v for t, v in zip(texts + sentence_texts, np.concatenate([vectors, sentence_vectors]))}
+        return None  # nothing reusable: embed everything
+    if len(chunk_keys) != len(vectors) or len(sentence_keys) != len(sentence_vectors):
+        return None
+    keys = np.asarray(chunk_keys + sentence_keys, dtype=np.uint64)
+    order = np.argsort(keys, kind="stable")
+    return ReusableVectors(keys[order], order.astype(np.int64), vectors, sentence_vectors)
 
 
-def embed_texts(
-    texts: list[str], embedder: Embedder, reusable: dict[str, np.ndarray], progress: Callable[[int], None] | None
-) -> tuple[np.ndarray, list[int]]:
-    """Vectors for texts, computing only those not in reusable; returns them and the computed rows."""
-    hashes = [text_hash(t) for t in texts]
-    missing = [i for i, h in enumerate(hashes) if h not in reusable]
-    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
-    for i, h in enumerate(hashes):
-        if h in reusable:
-            vectors[i] = reusable[h]
-    if missing:
-        vectors[missing] = embedder.encode_documents([texts[i] for i in missing], progress=progress)
-    return vectors, missing
+# Texts per call to the embedder: it batches inside (16 at a time); a block bounds the vectors held in
+# memory before they are written to disk, whatever the corpus size.
+EMBED_BLOCK = 2048
 
 
-def embed_chunks(
-    chunks: list[Chunk], embedder: Embedder, reusable: dict[str, np.ndarray], progress: Callable[[int], None] | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """(chunk vectors, sentence vectors, sentence → chunk row, chunks embedded). Progress is reported in
-    chunks (the unit the caller's bar counts) although sentences are embedded too."""
-    texts = [embedding_text(c) for c in chunks]
-    sentence_texts, owner = chunk_sentences(chunks)
-    all_texts = texts + sentence_texts
-    done = reported = 0
+def embed_into(
+    plan: TextPlan, embedder: Embedder, reusable: ReusableVectors | None, chunk_out: np.ndarray, sentence_out: np.ndarray,
+    progress: Callable[[int], None] | None = None, block: int = EMBED_BLOCK,
+) -> np.ndarray:
+    """Fill chunk_out and sentence_out (usually memory-mapped .npy files) with the planned texts' vectors
+    (rows: chunks first, then sentences): reused ones copied
+    from the previous generation, the others computed in batches of similar length, shortest first.
+    Returns the rows that were computed. Progress is reported in chunks (the unit the caller's bar
+    counts), sentences included pro rata."""
+    total, done, reported = len(plan.keys), 0, 0
 
-    def in_chunks(n: int) -> None:
+    def advance(n: int) -> None:
         nonlocal done, reported
         done += n
-        now = done * len(chunks) // max(1, len(all_texts))
+        now = done * plan.chunk_count // max(1, total)
         if progress and now > reported:
             progress(now - reported)
             reported = now
 
-    vectors, computed = embed_texts(all_texts, embedder, reusable, in_chunks)
-    return vectors[: len(chunks)], vectors[len(chunks) :], owner, sum(1 for i in computed if i < len(chunks))
+    previous = reusable.find(plan.keys) if reusable is not None else np.full(total, -1, dtype=np.int64)
+    found = np.flatnonzero(previous >= 0)
+    for start in range(0, len(found), 1 << 16):
+        rows = found[start : start + (1 << 16)]
+        write_rows(chunk_out, sentence_out, rows, reusable.get(previous[rows]))
+    advance(len(found))
+    missing = np.flatnonzero(previous < 0)
+    missing = missing[np.argsort(plan.lengths[missing], kind="stable")]
+    for start in range(0, len(missing), block):
+        rows = missing[start : start + block]
+        in_block = 0
+
+        def batch_done(n: int) -> None:  # the embedder's batches move the bar, not only whole blocks
+            nonlocal in_block
+            in_block += n
+            advance(n)
+
+        write_rows(chunk_out, sentence_out, rows, embedder.encode_documents(plan.texts(rows), progress=batch_done))
+        advance(len(rows) - in_block)  # an embedder that reports no progress
+    return missing
+
+
+def write_rows(chunk_out: np.ndarray, sentence_out: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+    n = len(chunk_out)
+    is_chunk = rows < n
+    chunk_out[rows[is_chunk]] = values[is_chunk]
+    sentence_out[rows[~is_chunk] - n] = values[~is_chunk]
 
 
 def build_index(
@@ -336,7 +455,8 @@ def build_index(
     progress: Callable[[int], None] | None = None,
     dense_config: DenseIndexConfig = DenseIndexConfig(),
 ) -> BuildReport:
-    """Write a new generation next to the live one and switch to it only when it is complete."""
+    """Write a new generation next to the live one and switch to it only when it is complete. Vectors go
+    straight to their files as they are computed, so memory does not grow with the corpus's vectors."""
     started = time.perf_counter()
     if not chunks:
         raise ZhengceError("nothing to index: the corpus has no readable documents")
@@ -354,56 +474,121 @@ def build_generation(
 
     remove_stale_temporaries(index_dir)
     reusable = previous_vectors(index_dir, embedder)
-    vectors, sentence_vectors, sentence_owner, embedded = embed_chunks(chunks, embedder, reusable, progress)
+    plan = plan_texts(chunks)
+    dtype = stored_vector_dtype(len(chunks), dense_config)
 
     name = next_generation_name(index_dir)
     tmp = index_dir / f".tmp-{name}-{os.getpid()}"
     tmp.mkdir()
-    write_jsonl(tmp / "chunks.jsonl", [c.to_json() for c in chunks])
-    write_jsonl(tmp / "documents.jsonl", [document_record(d, chunks) for d in documents])
-    np.save(tmp / "vectors.npy", vectors, allow_pickle=False)
-    np.save(tmp / "sentence_vectors.npy", sentence_vectors, allow_pickle=False)
-    np.save(tmp / "sentence_owner.npy", sentence_owner, allow_pickle=False)
-    dense = make_dense_index(vectors, dense_config)
-    faiss.write_index(dense, str(tmp / "dense.faiss"))
-    bm25 = bm25s.BM25()
-    bm25.index([tokenize(f"{c.section} {c.text}") or ["∅"] for c in chunks], show_progress=False)
-    bm25.save(str(tmp / "bm25"), allow_pickle=False, show_progress=False)
+    try:
+        vectors = new_npy(tmp / "vectors.npy", dtype, (len(chunks), embedder.dimension))
+        sentence_vectors = new_npy(tmp / "sentence_vectors.npy", dtype, (len(plan.sentence_owner), embedder.dimension))
+        computed = embed_into(plan, embedder, reusable, vectors, sentence_vectors, progress)
+        embedded = int(np.count_nonzero(computed < len(chunks)))
+        del reusable, sentence_vectors  # unmaps the previous generation's files and flushes the new one
+        np.save(tmp / "sentence_owner.npy", plan.sentence_owner, allow_pickle=False)
+        write_jsonl(tmp / "chunks.jsonl", (c.to_json() for c in chunks))
+        write_jsonl(tmp / "documents.jsonl", document_records(documents, chunks))
+        dense = make_dense_index(vectors, dense_config)
+        del vectors
+        faiss.write_index(dense, str(tmp / "dense.faiss"))
+        keyword_index(chunks).save(str(tmp / "bm25"), allow_pickle=False, show_progress=False)
 
-    files = {str(p.relative_to(tmp)): file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
-    manifest = {
-        "schema_version": SCHEMA_VERSION,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "model": {"id": embedder.model_id, "dimension": embedder.dimension, "embed_text": EMBED_TEXT_VERSION,
-                  **({"runtime": runtime_of(embedder)} if runtime_of(embedder) else {})},
-        "chunker": chunk_config.to_json(),
-        "keyword": {"tokenizer": tokenizer_id(), "bm25": "bm25s default (lucene, k1=1.5, b=0.75)"},
-        "dense": dense_description(dense, dense_config),
-        "chunk_count": len(chunks),
-        "pages_version": PAGES_VERSION,
-        "documents": [{"doc_id": d.meta.doc_id, "file": d.meta.file, "sha256": d.sha256} for d in documents],
-        "files": files,
-    }
-    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    fsync_tree(tmp)
+        files = {str(p.relative_to(tmp)): file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "model": {"id": embedder.model_id, "dimension": embedder.dimension, "embed_text": EMBED_TEXT_VERSION,
+                      **({"runtime": runtime_of(embedder)} if runtime_of(embedder) else {})},
+            "chunker": chunk_config.to_json(),
+            "keyword": {"tokenizer": tokenizer_id(), "bm25": "bm25s default (lucene, k1=1.5, b=0.75)"},
+            "dense": {**dense_description(dense, dense_config), "stored_vectors": np.dtype(dtype).name},
+            "chunk_count": len(chunks),
+            "pages_version": PAGES_VERSION,
+            "documents": [{"doc_id": d.meta.doc_id, "file": d.meta.file, "sha256": d.sha256} for d in documents],
+            "files": files,
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+        fsync_tree(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # never live: the previous generation stays current
+        raise
     os.replace(tmp, index_dir / name)
     switch_current(index_dir, name)
     prune_generations(index_dir, dense_config.keep_generations)
     return BuildReport(name, len(documents), len(chunks), embedded, len(chunks) - embedded, time.perf_counter() - started)
 
 
+def stored_vector_dtype(chunk_count: int, config: DenseIndexConfig) -> type:
+    """float32 where search scores every row (small indexes read all vectors per query, and numpy has no
+    fast float16 product); float16 where it re-scores a few hundred candidates: half the disk and page
+    cache, and recall@10 vs exact float32 is unchanged (docs/benchmark.md)."""
+    return np.float32 if chunk_count <= config.exact_search_max_chunks else np.float16
+
+
+def new_npy(path: Path, dtype, shape: tuple[int, int]) -> np.ndarray:
+    """A .npy file to fill row by row (memory-mapped); numpy cannot map an empty one."""
+    if shape[0] == 0:
+        empty = np.zeros(shape, dtype=dtype)
+        np.save(path, empty, allow_pickle=False)
+        return empty
+    return np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+
+
+class TokenRows:
+    """Every chunk's token ids as one flat int32 array: bm25s reads each document's ids in order (twice);
+    a million Python lists of token strings would take gigabytes."""
+
+    def __init__(self, ids: np.ndarray, ends: np.ndarray):
+        self.ids, self.ends = ids, ends
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __iter__(self):
+        start = 0
+        for end in self.ends.tolist():
+            yield self.ids[start:end].tolist()
+            start = end
+
+
+def keyword_index(chunks: list[Chunk]):
+    """BM25 over each chunk's section path and text (bm25s defaults), tokenized one chunk at a time."""
+    from array import array
+
+    import bm25s
+    from bm25s.tokenization import Tokenized
+
+    vocab: dict[str, int] = {}
+    ids, ends = array("i"), array("q")
+    for chunk in chunks:
+        ids.extend(vocab.setdefault(token, len(vocab)) for token in tokenize(f"{chunk.section} {chunk.text}") or ["∅"])
+        ends.append(len(ids))
+    bm25 = bm25s.BM25()
+    bm25.index(Tokenized(ids=TokenRows(np.frombuffer(ids, dtype=np.int32), np.frombuffer(ends, dtype=np.int64)), vocab=vocab),
+               show_progress=False)
+    return bm25
+
+
 def make_dense_index(vectors: np.ndarray, config: DenseIndexConfig = DenseIndexConfig()):
-    """Exact inner product for small corpora; HNSW when exact search gets too slow (by chunk count)."""
+    """Exact inner product for small corpora; HNSW over 8-bit scalar-quantized codes when exact search
+    gets too slow (by chunk count). The codes only propose candidates: search re-scores them with the
+    stored vectors, so 8 bits lose no recall@10 and take a quarter of float32's memory
+    (docs/benchmark.md)."""
     import faiss
 
     dimension = vectors.shape[1]
     if len(vectors) <= config.exact_search_max_chunks:
         index = faiss.IndexFlatIP(dimension)
-    else:
-        index = faiss.IndexHNSWFlat(dimension, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = config.hnsw_ef_construction
-        index.hnsw.efSearch = config.hnsw_ef_search
-    index.add(vectors)
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        return index
+    index = faiss.IndexHNSWSQ(dimension, faiss.ScalarQuantizer.QT_8bit, config.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = config.hnsw_ef_construction
+    index.hnsw.efSearch = config.hnsw_ef_search
+    sample = np.linspace(0, len(vectors) - 1, min(len(vectors), config.quantizer_training_rows)).astype(np.int64)
+    index.train(np.asarray(vectors[sample], dtype=np.float32))  # per-dimension ranges of the 8-bit codes
+    for start in range(0, len(vectors), 1 << 16):  # float32 copies one block at a time
+        index.add(np.asarray(vectors[start : start + (1 << 16)], dtype=np.float32))
     return index
 
 
@@ -413,24 +598,32 @@ def dense_description(index, config: DenseIndexConfig) -> dict:
         "faiss": type(index).__name__,
         "exact": exact,
         "metric": "inner product over L2-normalised vectors",
-        "params": {} if exact else {"M": config.hnsw_m, "efConstruction": config.hnsw_ef_construction, "efSearch": config.hnsw_ef_search},
+        "params": {} if exact else {"M": config.hnsw_m, "efConstruction": config.hnsw_ef_construction, "efSearch": config.hnsw_ef_search,
+                                    **({"codes": "8-bit scalar quantizer"} if type(index).__name__ == "IndexHNSWSQ" else {})},
         "exact_search_max_chunks": config.exact_search_max_chunks,
     }
 
 
-def document_record(document: Document, chunks: list[Chunk]) -> dict:
+def document_records(documents: list[Document], chunks: list[Chunk]):
+    counts: dict[str, int] = {}
+    for chunk in chunks:  # one pass: counting per document would be documents × chunks
+        counts[chunk.doc_id] = counts.get(chunk.doc_id, 0) + 1
+    return (document_record(d, counts.get(d.meta.doc_id, 0)) for d in documents)
+
+
+def document_record(document: Document, chunk_count: int) -> dict:
     meta = document.meta
     return {
         **{k: getattr(meta, k) for k in DocumentMeta.__dataclass_fields__},
         "sha256": document.sha256,
-        "chunk_count": sum(1 for c in chunks if c.doc_id == meta.doc_id),
+        "chunk_count": chunk_count,
         "text": document.text,
         "outline": [s.path_text for s in document.sections if s.heading],
         **({"pages": list(document.pages)} if document.pages else {}),
     }
 
 
-def write_jsonl(path: Path, rows: list[dict]) -> None:
+def write_jsonl(path: Path, rows) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")

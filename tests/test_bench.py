@@ -1,7 +1,7 @@
 """The benchmark's building blocks (the numbers themselves come from `zhengce bench`, not from tests)."""
 import numpy as np
 
-from zhengce.eval.bench import BenchResult, build_synthetic_index, sentence_pool, synthetic_corpus, to_markdown, time_queries
+from zhengce.eval.bench import QUERIES, BenchResult, build_synthetic_index, exact_truth_path, sentence_pool, synthetic_corpus, to_markdown, time_queries
 from fakes import HashEmbedder
 from zhengce.index.embed import sentences
 from zhengce.index.search import search
@@ -33,6 +33,12 @@ def test_synthetic_index_is_searchable_and_reused(document_2018, tmp_path):
     index = load_index(index_dir)
     assert len(index.chunks) == 300 and index.sentence_vectors is not None
     assert search(index, embedder, "积分入学", k=3)
+    # the truth recall is measured against: each question's exact top 10 by cosine over the chunk vectors
+    truth = np.load(exact_truth_path(index_dir))
+    scores = np.asarray(index.vectors) @ embedder.encode_queries(QUERIES).T
+    assert truth.shape == (len(QUERIES), 10)
+    for column, top in enumerate(truth):
+        np.testing.assert_allclose(scores[top, column], np.sort(scores[:, column])[::-1][:10], rtol=1e-6)
     _, again = build_synthetic_index(300, pool, vectors, embedder, tmp_path)
     assert again != again  # NaN: the cached index was reused, not rebuilt
 

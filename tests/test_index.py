@@ -151,7 +151,7 @@ def test_large_indexes_use_hnsw_and_search_the_same(corpus_copy, tmp_path):
     build(corpus_copy, tmp_path / "ann", dense_config=DenseIndexConfig(exact_search_max_chunks=10))  # pretend 35 chunks is "large"
     exact, ann = load_index(tmp_path / "exact"), load_index(tmp_path / "ann")
     assert exact.exact and exact.manifest["dense"]["faiss"] == "IndexFlatIP"
-    assert not ann.exact and ann.manifest["dense"]["faiss"] == "IndexHNSWFlat" and ann.manifest["dense"]["params"]["M"] == 32
+    assert not ann.exact and ann.manifest["dense"]["faiss"] == "IndexHNSWSQ" and ann.manifest["dense"]["params"]["M"] == 32
     embedder = HashEmbedder()
     for query in ("积分入学政策", "学前教育覆盖率", "智慧教室"):
         for mode in ("dense", "hybrid"):
@@ -193,3 +193,102 @@ def test_keyword_votes_only_for_passages_with_half_the_best_keyword_score():
     # the floor is taken from the best passage the filter allows: best 3.1 → floor 1.55
     assert keyword_rows(scores, np.array([False, True, True, False, True]), 10) == [4, 1]
     assert keyword_rows(np.zeros(3, dtype=np.float32), None, 10) == []
+
+
+def synthetic_chunks(document_chunks, n: int):
+    """n chunks of three sentences each, recombined from the bundled plan's sentences."""
+    from zhengce.index.embed import sentences
+    from zhengce.ingest.records import Chunk
+
+    pool = [s for c in document_chunks for s in sentences(c.text) if s[-1] in "。；"]
+    return [Chunk(f"c{i:06d}", f"d{i // 40}", f"文件{i // 40}", 2018, "一、总体要求", "".join(pool[(i * 7 + j) % len(pool)] for j in range(3)) + f"第{i}条。", i % 40)
+            for i in range(n)]
+
+
+def test_vectors_stream_to_disk_in_length_order_and_memory_does_not_grow_with_the_corpus(document_2018, tmp_path):
+    import tracemalloc
+    import zlib
+
+    from zhengce.index.store import embed_into, plan_texts
+
+    class RecordingEmbedder(HashEmbedder):
+        """One-hot by text checksum: cheap under tracemalloc, and each text's row is its own."""
+
+        calls: list = []
+
+        def _encode(self, texts):
+            out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+            out[np.arange(len(texts)), [zlib.crc32(t.encode()) % self.dimension for t in texts]] = 1.0
+            return out
+
+        def encode_documents(self, texts, progress=None):
+            self.calls.append([len(t) for t in texts])
+            return self._encode(texts)
+
+    def peak_bytes(n_chunks: int) -> tuple[int, int, list]:
+        plan = plan_texts(synthetic_chunks(chunk_corpus([document_2018]), n_chunks))
+        embedder, reported = RecordingEmbedder(), []
+        embedder.calls = []
+        folder = tmp_path / str(n_chunks)
+        folder.mkdir()
+        out = [np.lib.format.open_memmap(folder / name, mode="w+", dtype=np.float32, shape=(rows, 384))
+               for name, rows in (("c.npy", plan.chunk_count), ("s.npy", len(plan.sentence_owner)))]
+        tracemalloc.start()
+        embed_into(plan, embedder, None, *out, progress=reported.append, block=256)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        # rows land where they belong: the file holds what the embedder gives for each text alone
+        np.testing.assert_allclose(out[0][5], embedder._encode([plan.chunks[5].text])[0], atol=1e-6)
+        np.testing.assert_allclose(out[1][7], embedder._encode(plan.texts(np.array([plan.chunk_count + 7])))[0], atol=1e-6)
+        assert sum(reported) == plan.chunk_count  # the bar counts chunks, sentences included pro rata
+        lengths = [n for call in embedder.calls for n in call]
+        assert lengths == sorted(lengths) and max(len(c) for c in embedder.calls) == 256  # shortest first, in blocks
+        return peak, (plan.chunk_count + len(plan.sentence_owner)) * 384 * 4
+
+    small, _ = peak_bytes(500)
+    large, all_vectors = peak_bytes(4000)
+    # 8× the chunks: the peak grows by the per-text keys and lengths (a few bytes each), not by the
+    # vectors (16000 texts × 1.5 KB = 24 MB), which would all be held at once without streaming
+    assert large < small + all_vectors / 10, (small, large, all_vectors)
+
+
+def test_keyword_index_from_token_ids_scores_like_bm25s_on_token_lists(document_2018):
+    import bm25s
+
+    from zhengce.index.store import keyword_index
+    from zhengce.index.tokenize import tokenize
+
+    chunks = chunk_corpus([document_2018])
+    reference = bm25s.BM25()
+    reference.index([tokenize(f"{c.section} {c.text}") or ["∅"] for c in chunks], show_progress=False)
+    ours = keyword_index(chunks)
+    for query in ("积分入学政策", "学前教育 幼儿园", "教师 培训"):
+        tokens = [t for t in tokenize(query) if t in reference.vocab_dict]
+        np.testing.assert_allclose(ours.get_scores(tokens), reference.get_scores(tokens), rtol=1e-6)
+
+
+def test_large_indexes_store_float16_vectors_and_reuse_them(corpus_copy, tmp_path):
+    large = DenseIndexConfig(exact_search_max_chunks=10)
+    first = build(corpus_copy, tmp_path / "ann", dense_config=large)
+    index = load_index(tmp_path / "ann")
+    assert index.manifest["dense"]["stored_vectors"] == "float16" and index.vectors.dtype == np.float16
+    assert index.sentence_vectors.dtype == np.float16 and index.manifest["dense"]["params"]["codes"] == "8-bit scalar quantizer"
+    np.testing.assert_allclose(np.linalg.norm(index.vectors.astype(np.float32), axis=1), 1.0, atol=2e-3)
+    exact = load_index(tmp_path / "ann")  # small indexes keep float32: search reads every row
+    assert build(corpus_copy, tmp_path / "exact").chunks == first.chunks
+    assert load_index(tmp_path / "exact").vectors.dtype == np.float32 and exact.vectors.dtype == np.float16
+    again = build(corpus_copy, tmp_path / "ann", dense_config=large)
+    assert again.embedded == 0 and again.reused == first.chunks  # float16 vectors found again by text
+    np.testing.assert_array_equal(load_index(tmp_path / "ann").vectors, index.vectors)
+
+
+def test_a_failed_build_leaves_no_partial_generation(corpus_copy, tmp_path):
+    class Failing(HashEmbedder):
+        def encode_documents(self, texts, progress=None):
+            raise RuntimeError("encoder crashed")
+
+    build(corpus_copy, tmp_path / "idx")
+    live = current_generation(tmp_path / "idx")
+    with pytest.raises(RuntimeError):
+        build(corpus_copy, tmp_path / "idx", embedder=Failing(model_id="fake:other"))
+    assert current_generation(tmp_path / "idx") == live and not list((tmp_path / "idx").glob(".tmp-*"))

@@ -181,7 +181,7 @@ def test_the_runtime_is_recorded_and_an_index_from_another_one_is_rebuilt(monkey
         load_index(index_dir, model_id=DEFAULT_MODEL_ID)
     assert "\n" not in str(refused.value)
     assert "computed on onnxruntime-int8, this zhengce encodes on onnxruntime-fp32; rebuild with: zhengce index" in str(refused.value)
-    assert previous_vectors(index_dir, embedders["onnxruntime-fp32"]) == {}  # and none of its vectors is reused
+    assert previous_vectors(index_dir, embedders["onnxruntime-fp32"]) is None  # and none of its vectors is reused
     # ... and the main job rebuilds it, embedding everything again
     rebuilt = ensure_index(CORPUS, index_dir, show_progress=False, model_id=DEFAULT_MODEL_ID).report
     assert rebuilt.embedded == rebuilt.chunks == first.chunks and rebuilt.reused == 0

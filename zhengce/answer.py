@@ -107,7 +107,7 @@ def hit_sentences(index: LoadedIndex, embedder: Embedder, hits: list[Hit]) -> tu
         return [], np.zeros((0, embedder.dimension), dtype=np.float32)
     if not stored:
         return pieces, embedder.encode_documents([text for _, _, text in pieces])
-    return pieces, np.concatenate(rows)
+    return pieces, np.concatenate(rows).astype(np.float32)  # a large index stores float16
 
 
 def score_sentences(

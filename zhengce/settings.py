@@ -39,6 +39,7 @@ class DenseIndexConfig:
     hnsw_m: int = 32  # graph degree: recall@10 vs exact ≥ 0.99 at 100k (docs/benchmark.md)
     hnsw_ef_construction: int = 80
     hnsw_ef_search: int = 64
+    quantizer_training_rows: int = 100_000  # HNSW stores 8-bit codes; their per-dimension ranges come from this many rows
     keep_generations: int = 2  # the current index and the one before it stay on disk
 
 
