@@ -27,7 +27,7 @@ MAX_OCR_PAGES = 500  # a scan longer than this is refused rather than read for a
 MAX_LINE_TILT_DEGREES = 8.0
 MIN_LINE_SCORE = 0.6  # recognitions below this confidence are mostly seal fragments and specks
 # Bump when what leaves this module for a page changes: cached pages of an older version are read again
-OCR_CACHE_VERSION = 1
+OCR_CACHE_VERSION = 2
 
 
 class OcrError(ZhengceError):
@@ -143,14 +143,18 @@ def fix_confusions(paragraph: str) -> str:
 
 def curly_quotes(text: str) -> str:
     """OCR often reads Chinese quotation marks as straight ones ("三培养\") or turns a closing one round
-    (积分入学“); within a paragraph double quotes alternate, open then close, so set each by its turn."""
-    if not any(q in text for q in '"“”'):
+    (积分入学“). Within a paragraph double quotes alternate, open then close: with an even count each is set
+    by its turn. An odd count means OCR dropped one, and setting every later quote by its turn would flip
+    them all; then only straight quotes are set, each the opposite of the quote before it."""
+    quotes = sum(text.count(q) for q in '"“”')
+    if not quotes:
         return text
     out, open_quote = [], False
     for char in text:
         if char in '"“”':
-            char = "”" if open_quote else "“"
-            open_quote = not open_quote
+            if quotes % 2 == 0 or char == '"':
+                char = "”" if open_quote else "“"
+            open_quote = char == "“"
         out.append(char)
     return "".join(out)
 

@@ -106,6 +106,8 @@ def test_wrapped_lines_are_rejoined_and_indents_start_paragraphs():
     ("二，强化统筹", "二、强化统筹"),
     ('健全“三培养"机制，完善"积分入学"制度', "健全“三培养”机制，完善“积分入学”制度"),
     ("落实“一岗双责“责任，推进”集团化”办学", "落实“一岗双责”责任，推进“集团化”办学"),
+    # one quote dropped (an odd count): the round ones stay as read, a straight one follows its neighbour
+    ('落实一岗双责”责任，推进“集团化"办学', "落实一岗双责”责任，推进“集团化”办学"),
     ("1.认真抓好学习", "1.认真抓好学习"),
     ("一是坚持固本强基", "一是坚持固本强基"),
 ])
