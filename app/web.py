@@ -454,7 +454,19 @@ def serve(corpus_dir: Path, index_dir: Path, host: str, port: int) -> None:
     mode = f"generative answers by {name}" if generator else "extractive answers, offline"
     manage = "management on (admin password set)" if secret else "management off: set ZHENGCE_ADMIN_PASSWORD to upload, edit, remove"
     print(f"zhengce: web chat at {url_of(host, port)} ({mode}; {manage}; Ctrl+C to stop)", flush=True)
+    stop_on_sigterm()
     try:
         demo.block_thread()
     finally:
         demo.close()
+
+
+def stop_on_sigterm() -> None:
+    """A service manager (systemd, docker stop) sends SIGTERM: stop as cleanly as on Ctrl+C, which
+    block_thread turns into closing the server (otherwise SIGTERM ends the process mid-request)."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)

@@ -109,8 +109,10 @@ def test_reader_shows_the_document_by_its_outline(fake_index):
     assert "选择一份文件" in reader_html("nope", Shelf.from_index(index))
 
 
-def test_zhengce_serve_builds_the_index_prints_the_url_and_stops_cleanly(corpus_copy, tmp_path):
-    """The main job's command as a real process: fresh data folder, fake embedder, Ctrl+C to stop."""
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_zhengce_serve_builds_the_index_prints_the_url_and_stops_cleanly(corpus_copy, tmp_path, stop):
+    """The main job's command as a real process: fresh data folder, fake embedder, stopped by Ctrl+C
+    (SIGINT) or by a service manager (SIGTERM)."""
     import os
     import signal
     import subprocess
@@ -121,6 +123,8 @@ def test_zhengce_serve_builds_the_index_prints_the_url_and_stops_cleanly(corpus_
     process = subprocess.Popen(
         [sys.executable, str(REPO / "tests" / "fake_cli.py"), "serve", "--port", str(port), "--corpus", str(corpus_copy)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        # a job started in the background (`cmd &`) inherits SIGINT ignored, and then Ctrl+C cannot reach it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         lines = []
@@ -133,7 +137,7 @@ def test_zhengce_serve_builds_the_index_prints_the_url_and_stops_cleanly(corpus_
         assert f"web chat at http://127.0.0.1:{port}/" in "".join(lines), "".join(lines)
         assert any("built the index: 35 chunks" in line for line in lines)
         assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
-        process.send_signal(signal.SIGINT)
+        process.send_signal(getattr(signal, stop))
         # communicate, not wait: it keeps reading stdout, so a server writing on its way out never blocks
         # on a full pipe; the rest of its output explains a failure
         rest, _ = process.communicate(timeout=90)
