@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,6 +156,12 @@ def build_synthetic_index(size: int, pool, vectors, embedder, cache_dir: Path) -
     seconds = time.perf_counter() - started
     np.save(truth, exact.astype(np.int64), allow_pickle=False)
     return index_dir, seconds
+
+
+def size_label(size: int) -> str:
+    if size < 1000:  # a test's small index
+        return f"{size} chunks (synthetic)"
+    return f"{size // 1000}k chunks (synthetic)" if size < 1_000_000 else f"{size / 1e6:g}M chunks (synthetic)"
 
 
 def exact_truth_path(index_dir: Path) -> Path:
@@ -402,8 +409,38 @@ def measure_cold_start(result: BenchResult, index_dir: Path, corpus_dir: Path, r
         server.wait(timeout=30)
 
 
+@contextmanager
+def backend_env(backend: str, uri: str = ""):
+    """The bench decides where its own indexes go: the backend options stand for environment variables
+    (zhengce/cli.py), which index_corpus and a spawned `zhengce serve` read."""
+    saved = {k: os.environ.get(k) for k in ("ZHENGCE_BACKEND", "ZHENGCE_MILVUS_URI")}
+    os.environ["ZHENGCE_BACKEND"] = backend
+    os.environ["ZHENGCE_MILVUS_URI"] = uri
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def run_bench(corpus_dir: Path, out_dir: Path, sizes: tuple[int, ...] = SIZES, repeats: int = 3, cold_start: bool = True,
-              runtimes: bool = True) -> BenchResult:
+              runtimes: bool = True, backend: str = "faiss") -> BenchResult:
+    """backend "milvus": the same latency table for milvus-lite (run_milvus_bench); "faiss": the default."""
+    if backend == "milvus":
+        return run_milvus_bench(corpus_dir, out_dir, sizes, repeats)
+    if backend != "faiss":
+        from zhengce.errors import ZhengceError
+
+        raise ZhengceError(f"unknown backend {backend!r} for zhengce bench; choose faiss or milvus")
+    with backend_env("faiss"):
+        return run_faiss_bench(corpus_dir, out_dir, sizes, repeats, cold_start, runtimes)
+
+
+def run_faiss_bench(corpus_dir: Path, out_dir: Path, sizes: tuple[int, ...], repeats: int, cold_start: bool,
+                    runtimes: bool) -> BenchResult:
     from zhengce.library import index_corpus
     from zhengce.index.default_model import DEFAULT_MODEL_ID
     from zhengce.index.embed import load_embedder
@@ -436,7 +473,7 @@ def run_bench(corpus_dir: Path, out_dir: Path, sizes: tuple[int, ...] = SIZES, r
     vectors = sentence_vectors(pool, embedder, cache_dir)
     for size in sizes:
         index_dir, build_seconds = build_synthetic_index(size, pool, vectors, embedder, cache_dir)
-        label = f"{size // 1000}k chunks (synthetic)" if size < 1_000_000 else f"{size / 1e6:g}M chunks (synthetic)"
+        label = size_label(size)
         if build_seconds == build_seconds:  # not NaN: built in this run
             result.add("index build without embedding (tokenize, BM25, FAISS, files)", build_seconds, "s", label)
             result.add("peak RSS of the bench process so far (model, synthetic corpus and its float32 vectors, build)", peak_rss_mb(), "MB", label)
@@ -462,6 +499,132 @@ def run_bench(corpus_dir: Path, out_dir: Path, sizes: tuple[int, ...] = SIZES, r
         "Synthetic chunks: 3–5 real sentences recombined; vectors are normalised sums of cached real sentence "
         "embeddings (query vectors come from the real model)."
     )
+    return result
+
+
+# ---------------------------------------------------------------- the Milvus backend (milvus-lite)
+
+
+def lite_note() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        lite = f"milvus-lite {version('milvus-lite')}"
+    except PackageNotFoundError:
+        lite = "milvus-lite"
+    return (f"Rows marked milvus-lite: {lite}, embedded, is a pure-Python implementation of Milvus's API (loops in Python), "
+            "not the Milvus C++ core: its latencies measure lite and say nothing about a Milvus server. The FAISS rows "
+            "beside them are the same generation searched in the same run; ratios are lite / FAISS.")
+
+
+def publish_to_lite(result: BenchResult, uri: str, index_dir: Path, index, label: str):
+    """Copy a built generation into the milvus-lite file as `zhengce index --backend milvus` does, and open it
+    as search opens it (library.open_index)."""
+    from zhengce.index.backend import MilvusTarget, name_for
+    from zhengce.index.milvus_backend import open_milvus, publish
+
+    target = MilvusTarget(uri, name_for(index_dir))
+    started = time.perf_counter()
+    publish(target, index)
+    result.add("publish to milvus-lite (copy the built generation, flush, load)", time.perf_counter() - started, "s", label)
+    milvus_index = open_milvus(target)
+    result.add("index type chosen", 0, f"{index.manifest['dense']['faiss']} (FAISS); {milvus_index.manifest['milvus']['dense']} (milvus-lite)", label)
+    return target, milvus_index
+
+
+def measure_side_by_side(result: BenchResult, label: str, faiss_index, milvus_index, embedder, repeats: int) -> None:
+    """Each search mode and ask, through the same functions (index/search.py, zhengce/answer.py), on the same
+    generation in FAISS and in milvus-lite."""
+    from zhengce.answer import answer_question
+
+    p50s = {}
+    for name, index in (("FAISS", faiss_index), ("milvus-lite", milvus_index)):
+        where = f"{label}, {name}"
+        p50s[name] = measure_latency(result, where, index, embedder, repeats, {})
+        asks = time_queries(lambda q: answer_question(index, embedder, q, k=5), QUERIES, repeats, embedder)
+        result.add("ask p50", statistics.median(asks), "ms", where)
+        result.add("ask p95", percentile(asks, 95), "ms", where)
+        p50s[name]["ask"] = statistics.median(asks)
+    for what in ("bm25", "dense", "hybrid", "ask"):
+        result.add(f"{what} p50, milvus-lite / FAISS", p50s["milvus-lite"][what] / p50s["FAISS"][what], "×", label)
+
+
+def measure_milvus_ann(result: BenchResult, milvus_index, index_dir: Path, embedder, label: str) -> None:
+    """The dense side in milvus-lite as MilvusBackend.dense_candidates asks it (FLAT up to MAX_WINDOW chunks,
+    HNSW above): the chunk search alone, and recall@10 against exact float32, of its order and of its
+    candidates re-scored with the stored vectors."""
+    backend = milvus_index.backend
+    truth = np.load(exact_truth_path(index_dir), allow_pickle=False)
+    queries = embedder.encode_queries(QUERIES)
+    candidates = SearchConfig().ann_candidates
+    params = {"metric_type": "IP", "params": {"ef": max(candidates, 64)}}  # the ef dense_candidates uses
+    timings, raw, rescored = [], [], []
+    for row, query in enumerate(queries):
+        started = time.perf_counter()
+        hits = backend.milvus.search(backend.chunks_collection, data=[query.tolist()], anns_field="vector", limit=candidates,
+                                     output_fields=["row"], search_params=params)[0]
+        timings.append((time.perf_counter() - started) * 1000)
+        found = np.asarray([h["row"] for h in hits], dtype=np.int64)
+        scores = backend.chunk_vectors(found.tolist()) @ query
+        best = found[np.argsort(-scores, kind="stable")[:10]]
+        raw.append(len(set(found[:10].tolist()) & set(truth[row].tolist())) / 10)
+        rescored.append(len(set(best.tolist()) & set(truth[row].tolist())) / 10)
+    what = f"milvus-lite {milvus_index.manifest['milvus']['dense']}, {candidates} candidates"
+    result.add(f"{what}: chunk search p50", statistics.median(timings), "ms", label)
+    result.add(f"{what}: recall@10 vs exact float32, as returned", float(np.mean(raw)), "", label)
+    result.add(f"{what}: recall@10 vs exact float32, re-scored", float(np.mean(rescored)), "", label)
+
+
+def run_milvus_bench(corpus_dir: Path, out_dir: Path, sizes: tuple[int, ...] = SIZES, repeats: int = 3) -> BenchResult:
+    """`zhengce bench --backend milvus`: each index built as the default bench builds it (FAISS + bm25s on
+    disk; synthetic sizes from the same cache), published to a milvus-lite file in a temporary folder, then
+    searched and asked beside FAISS on the same generation, with recall against exact search at the
+    synthetic sizes. Build, cold start, runtimes and memory are left to the default bench: they are the
+    same build, and lite's process says nothing about a server's."""
+    from zhengce.index.default_model import DEFAULT_MODEL_ID
+    from zhengce.index.embed import load_embedder
+    from zhengce.index.milvus_backend import client, drop_index, _clients
+    from zhengce.index.store import load_index
+    from zhengce.ingest.pipeline import chunk_corpus, ingest_corpus
+    from zhengce.library import index_corpus
+
+    result = BenchResult()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cache_dir = out_dir / "cache"
+    model_id = os.environ.get("ZHENGCE_MODEL") or DEFAULT_MODEL_ID
+    started = time.perf_counter()
+    embedder = load_embedder(model_id)
+    result.add("model load (in process)", time.perf_counter() - started, "s")
+    with tempfile.TemporaryDirectory(prefix="zhengce-bench-milvus-") as tmp, backend_env("faiss"):
+        uri = str(Path(tmp) / "milvus.db")
+        client(uri)  # fails here, in one line, without pymilvus
+        try:
+            index_dir = Path(tmp) / "corpus-index"
+            index_corpus(corpus_dir, index_dir, model_id=model_id, show_progress=False)
+            faiss_index = load_index(index_dir)
+            label = f"corpus ({len(faiss_index.chunks)} chunks)"
+            _, milvus_index = publish_to_lite(result, uri, index_dir, faiss_index, label)
+            measure_side_by_side(result, label, faiss_index, milvus_index, embedder, repeats)
+
+            pool = sentence_pool(chunk_corpus(ingest_corpus(corpus_dir)[0]))
+            vectors = sentence_vectors(pool, embedder, cache_dir)
+            for size in sizes:
+                index_dir, _ = build_synthetic_index(size, pool, vectors, embedder, cache_dir)
+                label = size_label(size)
+                faiss_index = load_index(index_dir)
+                target, milvus_index = publish_to_lite(result, uri, index_dir, faiss_index, label)
+                measure_side_by_side(result, label, faiss_index, milvus_index, embedder, max(1, repeats - 1))
+                measure_milvus_ann(result, milvus_index, index_dir, embedder, label)
+                drop_index(target)  # lite holds collections in memory: free them before the next size
+                del faiss_index, milvus_index
+        finally:
+            _clients.pop(uri).close()  # releases the .db before its folder goes
+    result.notes.append(lite_note())
+    if sizes:
+        result.notes.append(
+            "Synthetic chunks: 3–5 real sentences recombined; vectors are normalised sums of cached real sentence "
+            "embeddings (query vectors come from the real model)."
+        )
     return result
 
 

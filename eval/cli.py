@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from zhengce.cli import chunk_config, dirs
 
 
 def add_commands(sub, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("bench", parents=[common], help="measure speed and memory (corpus size, 10k and 100k chunks; --sizes 1000000), ONNX vs torch")
+    p = sub.add_parser("bench", parents=[common], help="measure speed and memory (corpus size, 10k and 100k chunks; --sizes 1000000), ONNX vs torch; "
+                                   "--backend milvus: search/ask latency in milvus-lite beside FAISS")
     p.add_argument("--sizes", default="10000,100000", help="synthetic corpus sizes in chunks (default 10000,100000)")
     p.add_argument("--repeats", type=int, default=3, help="passes over the query list per measurement (default 3)")
     p.add_argument("--no-cold-start", action="store_true", help="skip the serve → first answer measurement")
@@ -61,10 +63,13 @@ def cmd_bench(args) -> int:
         sizes = tuple(int(s) for s in args.sizes.split(",") if s.strip())
     except ValueError:
         raise ZhengceError("--sizes takes chunk counts separated by commas, e.g. 10000,100000") from None
+    if args.milvus_uri:
+        raise ZhengceError("zhengce bench --backend milvus measures milvus-lite in a temporary file of its own; "
+                           "drop --milvus-uri (a Milvus server is not benchmarked)")
     corpus_dir, _ = dirs(args)
     out_dir = args.out or default_data_dir() / "bench"
     result = run_bench(corpus_dir, out_dir, sizes=sizes, repeats=args.repeats, cold_start=not args.no_cold_start,
-                       runtimes=not args.no_runtimes)
+                       runtimes=not args.no_runtimes, backend=os.environ.get("ZHENGCE_BACKEND") or "faiss")
     print(to_markdown(result))
     md, js = save(result, out_dir)
     print(f"saved {md} and {js}")

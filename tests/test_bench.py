@@ -1,4 +1,6 @@
 """The benchmark's building blocks (the numbers themselves come from `zhengce bench`, not from tests)."""
+import json
+
 import numpy as np
 
 from zhengce.eval.bench import QUERIES, BenchResult, build_synthetic_index, exact_truth_path, sentence_pool, synthetic_corpus, to_markdown, time_queries
@@ -62,3 +64,37 @@ def test_every_timed_query_is_encoded_afresh():
     embedder, calls = CountingEmbedder(), []
     timings = time_queries(calls.append, ["甲", "乙"], repeats=3, embedder=embedder)
     assert len(timings) == 6 and embedder.cleared == 6 and calls == ["甲"] + ["甲", "乙"] * 3
+
+
+def test_bench_backend_milvus_labels_lite_rows_beside_faiss(tmp_path):
+    # `zhengce bench --backend milvus` at the bundled corpus and a 300-chunk synthetic index (fake embedder)
+    import pytest
+
+    pytest.importorskip("milvus_lite")
+    from pathlib import Path
+
+    from zhengce.cli import main
+
+    corpus = Path(__file__).resolve().parents[1] / "corpus"
+    out = tmp_path / "bench"
+    assert main(["bench", "--backend", "milvus", "--corpus", str(corpus), "--sizes", "300", "--repeats", "1", "--out", str(out)]) == 0
+    saved = json.loads((out / "bench.json").read_text(encoding="utf-8"))
+    rows = {(r["what"], r["size"]): r for r in saved["rows"]}
+    corpus_label = next(r["size"] for r in saved["rows"] if r["size"].startswith("corpus ("))
+    for size in (corpus_label, "300 chunks (synthetic)"):
+        for what in ("hybrid query p50", "dense query p50", "bm25 query p50", "ask p50"):
+            assert rows[(what, f"{size}, FAISS")]["value"] > 0 and rows[(what, f"{size}, milvus-lite")]["value"] > 0
+        assert rows[("publish to milvus-lite (copy the built generation, flush, load)", size)]["value"] > 0
+        assert "FLAT (milvus-lite)" in rows[("index type chosen", size)]["unit"]
+    recall = [r for r in saved["rows"] if r["what"].endswith("recall@10 vs exact float32, re-scored")]
+    assert [r["size"] for r in recall] == ["300 chunks (synthetic)"] and recall[0]["value"] == 1.0  # FLAT: exact
+    assert any("pure-Python" in note and "say nothing about a Milvus server" in note for note in saved["notes"])
+    assert "milvus-lite" in (out / "bench.md").read_text(encoding="utf-8")
+    assert not any(r["what"].startswith(("cold start", "index build", "RSS")) for r in saved["rows"])  # left to the default bench
+
+
+def test_bench_refuses_a_milvus_uri(capsys):
+    from zhengce.cli import main
+
+    assert main(["bench", "--backend", "milvus", "--milvus-uri", "http://127.0.0.1:19530"]) == 1
+    assert "a Milvus server is not benchmarked" in capsys.readouterr().err
