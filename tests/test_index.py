@@ -292,3 +292,19 @@ def test_a_failed_build_leaves_no_partial_generation(corpus_copy, tmp_path):
     with pytest.raises(RuntimeError):
         build(corpus_copy, tmp_path / "idx", embedder=Failing(model_id="fake:other"))
     assert current_generation(tmp_path / "idx") == live and not list((tmp_path / "idx").glob(".tmp-*"))
+
+
+def test_rows_of_a_memory_mapped_array_are_read_without_the_map(tmp_path):
+    """read_rows gives array[rows] (any order, repeats, runs of consecutive rows) for a .npy memory map, and
+    falls back to indexing for arrays that are not a whole file's map."""
+    from zhengce.index.backend import read_rows
+
+    stored = np.arange(200 * 6, dtype=np.float16).reshape(200, 6)
+    np.save(tmp_path / "v.npy", stored)
+    mapped = np.load(tmp_path / "v.npy", mmap_mode="r")
+    rows = np.array([17, 3, 4, 5, 199, 0, 17, 120, 121], dtype=np.int64)
+    assert np.array_equal(read_rows(mapped, rows), stored[rows]) and read_rows(mapped, rows).dtype == np.float16
+    assert np.array_equal(read_rows(mapped[10:50], [0, 39]), stored[[10, 49]])  # a slice: indexed, not pread
+    assert read_rows(mapped, []).shape == (0, 6)
+    with pytest.raises(IndexError):
+        read_rows(mapped, [200])
