@@ -80,7 +80,10 @@ def sentence_vectors(pool: list[tuple[str, str]], embedder, cache_dir: Path) -> 
 
 
 def synthetic_corpus(pool: list[tuple[str, str]], vectors: np.ndarray, n: int, seed: int = 7) -> tuple[list[Chunk], np.ndarray]:
-    """n chunks of 3–5 real sentences each, spread over 2010–2025 and 40-chunk documents."""
+    """n chunks of 3–5 real sentences each, spread over 2010–2025 and 40-chunk documents. Each chunk's
+    vector is a randomly weighted sum of its sentences' vectors: with a pool of ~120 sentences, a million
+    unweighted sums repeat (every set of 3 is drawn about once), and exact ties made recall@10 depend on
+    which of two identical vectors an index returned first."""
     rng = random.Random(seed)
     chunks, rows = [], np.zeros((n, vectors.shape[1]), dtype=np.float32)
     for i in range(n):
@@ -89,7 +92,8 @@ def synthetic_corpus(pool: list[tuple[str, str]], vectors: np.ndarray, n: int, s
         year = 2010 + (i // 40) % 16
         doc = f"synthetic-{i // 40:05d}"
         chunks.append(Chunk(hashlib.sha1(f"{doc}{i}".encode()).hexdigest()[:16], doc, f"合成测试文件{i // 40}（{year}年）", year, pool[picks[0]][0], text, i % 40))
-        rows[i] = vectors[picks].sum(axis=0)
+        weights = np.array([rng.uniform(0.5, 1.5) for _ in picks], dtype=np.float32)
+        rows[i] = weights @ vectors[picks]
     rows /= np.linalg.norm(rows, axis=1, keepdims=True)
     return chunks, rows
 
@@ -134,8 +138,9 @@ def build_synthetic_index(size: int, pool, vectors, embedder, cache_dir: Path) -
     from zhengce.index.embed import embedding_text
     from zhengce.index.store import SCHEMA_VERSION, build_index, load_index
 
-    # "f16-sq8": chunk vectors stored float16, HNSW over 8-bit codes; an index cached by an older layout is rebuilt
-    index_dir = cache_dir / f"index-{size}-schema{SCHEMA_VERSION}-f16-sq8"
+    # "f16-sq8": chunk vectors stored float16, HNSW over 8-bit codes; "weighted": synthetic_corpus's weighted
+    # sums. An index cached by an older layout or corpus is rebuilt
+    index_dir = cache_dir / f"index-{size}-schema{SCHEMA_VERSION}-f16-sq8-weighted"
     truth = exact_truth_path(index_dir)
     try:
         load_index(index_dir)
