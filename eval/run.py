@@ -13,7 +13,7 @@ from pathlib import Path
 from zhengce.eval import metrics
 from zhengce.eval.testset import OUT_OF_SCOPE, TestItem, find_golds, missing_gold
 from zhengce.errors import ZhengceError
-from zhengce.answer import evidence_hits
+from zhengce.answer import choose_evidence
 from zhengce.index.answerable import verdict_for
 from zhengce.index.search import MODES, Hit
 from zhengce.index.store import LoadedIndex
@@ -94,7 +94,7 @@ def evaluate_item(item: TestItem, hits: list[Hit], mode: str, k: int, seconds: f
                   fuzzy_gold: bool = False) -> ItemResult:
     coverage = [metrics.covered_golds(h.text, item.gold, fuzzy=fuzzy_gold) for h in hits]
     # judged on what `ask` would quote: the evidence among the top 5 (ask's default k)
-    verdict = verdict_for(lib.index, item.query, hits, lib.judge_config, evidence=evidence_hits(item.query, hits[:5]), embedder=lib.embedder)
+    verdict = verdict_for(lib.index, item.query, hits, lib.judge_config, evidence=choose_evidence(lib.index, lib.embedder, item.query, item.query, hits[:5])[0], embedder=lib.embedder)
     n_gold = len(item.gold)
     answer_docs, wrong = (), None
     if mode == "hybrid" and item.answerable:

@@ -173,3 +173,41 @@ def test_a_question_about_something_the_plan_never_mentions_is_refused(fake_inde
     index, embedder, _ = fake_index
     answer = answer_question(index, embedder, "学校食堂的饭菜安全怎么管理")
     assert not answer.answerable and re.search(r"没有提到“[^”]*食堂”", answer.reason) and answer.text == NO_ANSWER_TEXT
+
+
+def test_the_answer_quotes_the_document_whose_sentence_answers_not_only_the_top_passage():
+    """A plan's general passage outranks the notice that states the figure: the answer moves to the notice
+    when its best sentence scores higher by the margin, but never to another named year or place, and a
+    comparing question keeps every document."""
+    from types import SimpleNamespace
+
+    from zhengce.answer import Sentence, evidence_hits
+    from zhengce.index.search import Hit
+
+    def hit(rank, doc, year, text):
+        return Hit(rank, 1 / rank, f"{doc}-{rank}", doc, f"《{doc}》", year, "一、", text, 0.9, 1.0, ())
+
+    plan = hit(1, "plan", 2022, "民办学校报名人数超过招生计划的，电脑随机录取。")
+    notice = hit(2, "notice", 2022, "民办学校招生计划不超过招生总数的8%。")
+    other_year = hit(3, "plan2021", 2021, "民办学校招生计划不超过招生总数的10%。")
+    index = SimpleNamespace(years=[2021, 2022], places=frozenset({"临澜市"}),
+                            doc_places={"plan": frozenset({"临澜市"}), "notice": frozenset({"临澜市"}), "plan2021": frozenset({"临澜市"})})
+    hits = [plan, notice, other_year]
+
+    def scored(plan_score, notice_score, other_score):
+        rows = [Sentence(plan, 0, plan.text, 0, plan_score), Sentence(notice, 0, notice.text, 0, notice_score),
+                Sentence(other_year, 0, other_year.text, 0, other_score)]
+        return sorted(rows, key=lambda s: -s.score)
+
+    assert evidence_hits(index, "民办学校招生计划占比上限", hits, scored(0.95, 0.97, 0.90)) == [notice]
+    assert evidence_hits(index, "民办学校招生计划占比上限", hits, scored(0.95, 0.955, 0.90)) == [plan]  # within the margin
+    assert evidence_hits(index, "2022年民办学校招生计划占比上限", hits, scored(0.95, 0.90, 0.99)) == [plan]  # 2021 is not asked
+    assert evidence_hits(index, "民办学校招生计划占比上限", hits, scored(0.95, 0.90, 0.99)) == [other_year]
+    assert evidence_hits(index, "民办学校招生计划占比和去年比有什么变化", hits, scored(0.95, 0.97, 0.90)) == hits
+
+
+def test_a_question_asking_how_much_prefers_the_sentence_with_the_number():
+    from zhengce.answer import NUMBER_RE, QUANTITY_RE
+
+    assert QUANTITY_RE.search("占比上限") and QUANTITY_RE.search("How much is the subsidy?") and not QUANTITY_RE.search("积分入学政策是什么")
+    assert NUMBER_RE.search("不超过招生总数的8%") and NUMBER_RE.search("新建学校十二所") and not NUMBER_RE.search("一是加强管理")

@@ -18,6 +18,7 @@ from zhengce.index.answerable import Verdict, content_coverage, verdict_for
 from zhengce.index.query_terms import expand_query
 from zhengce.index.backend import backend_of
 from zhengce.index.embed import Embedder, sentences
+from zhengce.index.scope import question_scope
 from zhengce.index.search import Hit, search
 from zhengce.index.store import LoadedIndex
 from zhengce.settings import AnswerConfig, JudgeConfig, SearchConfig
@@ -32,6 +33,13 @@ UNCITED_MARK = "〔无出处〕"
 GENERATED_SENTENCE_RE = re.compile(r"[^。！？!?\n]+(?:[。！？!?]+|\n|$)(?:\s*\[\d+\])*|\n")
 HAS_WORDS_RE = re.compile(r"[\w\u3400-\u9fff]")
 # A question that asks to set documents side by side may be answered from several of them
+# a question asking for an amount, a share, a limit or a date; answered by a sentence that states a number
+QUANTITY_RE = re.compile(
+    r"多少|几[个所名人岁月号天年次项倍成级]|多大|多高|多长|多久|占比|比例|比重|上限|下限|最高|最低|标准是|金额|数额|哪一?年|何时|什么时候|几时"
+    r"|\bhow (?:many|much|long|old|high)\b|\bwhat (?:share|percentage|proportion|age|rate|amount)\b|\b(?:minimum|maximum|deadline|when)\b",
+    re.IGNORECASE,
+)
+NUMBER_RE = re.compile(r"\d|百分之|[一二三四五六七八九十两百千万]+(?:个|所|名|人|元|岁|倍|成|周岁|小时)")
 COMPARING_RE = re.compile(r"对比|比较|相比|比起|变化|区别|不同|异同|差别|分别|各自|历年|逐年|[和与跟同].{1,16}比")
 NO_ANSWER_TEXT = "已收录的文件中没有找到能回答这个问题的内容。下面是最接近的段落，仅供参考，不能作为答案。"
 HEDGE_NOTICE = "把握不大：文件中未必有直接回答这个问题的内容，请对照引用的原文核实"
@@ -122,8 +130,9 @@ def score_sentences(
     # are in the documents' wording, and an English question has no other words to match them with
     similarities = vectors @ embedder.encode_queries([expand_query(query)])[0]
     focus = expand_query(focus or query)
+    number_weight = config.number_weight if QUANTITY_RE.search(focus) else 0.0
     scored = [
-        Sentence(h, i, s, float(sim), float(sim) + config.keyword_weight * content_coverage(focus, s))
+        Sentence(h, i, s, float(sim), float(sim) + config.keyword_weight * content_coverage(focus, s) + number_weight * bool(NUMBER_RE.search(s)))
         for (h, i, s), sim in zip(pieces, similarities)
     ]
     return sorted(scored, key=lambda s: -s.score)
@@ -204,13 +213,41 @@ def check_generated(raw: str, hits: list[Hit], scored: list[Sentence]) -> tuple[
     return "".join(sentences), citations, notices
 
 
-def evidence_hits(question: str, hits: list[Hit], config: AnswerConfig = ANSWER) -> list[Hit]:
-    """The passages an answer may quote: those of the best passage's document. Two plans of different
-    years or places often say the same thing with other numbers (新增学位3600个 / 4500个); quoting the best
-    sentence of any passage mixed them. A question that compares (对比, 变化, 和…比) keeps them all."""
+def evidence_hits(index: LoadedIndex, question: str, hits: list[Hit], scored: list[Sentence], config: AnswerConfig = ANSWER) -> list[Hit]:
+    """The passages an answer may quote: those of one document. Two plans of different years or places
+    often say the same thing with other numbers (新增学位3600个 / 4500个); quoting the best sentence of any
+    passage mixed them. The document is the top passage's, unless another document among the top
+    `document_choices` passages, of the same named year and place, has a sentence that answers better by
+    `document_switch_margin` (scored: every hit's sentences, best first). A question that compares
+    (对比, 变化, 和…比) keeps them all."""
     if not hits or not config.one_document or COMPARING_RE.search(question):
         return hits
-    return [h for h in hits if h.doc_id == hits[0].doc_id]
+    first = hits[0]
+    scope = question_scope(question, index.years, index.places)
+
+    def same_scope(hit: Hit) -> bool:
+        if scope.years and hit.year != first.year:
+            return False
+        return not scope.places or index.doc_places.get(hit.doc_id, frozenset()) == index.doc_places.get(first.doc_id, frozenset())
+
+    best: dict[str, float] = {}
+    for sentence in scored:
+        best.setdefault(sentence.hit.doc_id, sentence.score)
+    chosen = first.doc_id
+    for hit in hits[: config.document_choices]:
+        if same_scope(hit) and best.get(hit.doc_id, -1.0) >= best.get(chosen, -1.0) + config.document_switch_margin:
+            chosen = hit.doc_id
+    return [h for h in hits if h.doc_id == chosen]
+
+
+def choose_evidence(
+    index: LoadedIndex, embedder: Embedder | None, question: str, query: str, hits: list[Hit], config: AnswerConfig = ANSWER
+) -> tuple[list[Hit], list[Sentence]]:
+    """The passages an answer may quote and their sentences, best first (the eval judges the same ones)."""
+    scored = score_sentences(index, embedder, query, hits, focus=question, config=config) if embedder is not None else []
+    evidence = evidence_hits(index, question, hits, scored, config)
+    quoted = {h.chunk_id for h in evidence}
+    return evidence, [s for s in scored if s.hit.chunk_id in quoted]
 
 
 def answer_question(
@@ -242,8 +279,7 @@ def answer_question(
     if query != question:
         notices.append(f"结合上一个问题理解为：{query}")
     hits = search(index, embedder, query, k=k, years=years, doc_ids=doc_ids, config=search_config)
-    evidence = evidence_hits(question, hits, config)
-    scored = score_sentences(index, embedder, query, evidence, focus=question, config=config)
+    evidence, scored = choose_evidence(index, embedder, question, query, hits, config)
     verdict: Verdict = verdict_for(index, query, hits, judge_config, evidence=evidence, embedder=embedder)
     common = dict(question=question, search_query=query, confidence=verdict.confidence, reason=verdict.reason)
     if not verdict.answerable or not scored:

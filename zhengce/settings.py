@@ -73,6 +73,12 @@ class AnswerConfig:
     possibly_related: int = 3  # passages shown under a refusal
     followup_max_chars: int = 16  # a short question starting with 那/还有… leans on the previous one
     one_document: bool = True  # quote only the best passage's document, unless the question compares
+    # which document: the top passage's, unless another of the top passages' documents (same named year and
+    # place) holds a sentence that answers better by this much. A plan's general passage often outranks the
+    # notice that states the figure (民办…招生计划 → the plan; …不超过…8% → the enrolment notice).
+    document_choices: int = 3  # passages (from the top) whose documents may be chosen
+    document_switch_margin: float = 0.01  # collection dev: the one other document scoring higher (by .0045) was wrong
+    number_weight: float = 0.02  # a question asking how many/much prefers sentences that state a number
 
 
 @dataclass(frozen=True)
