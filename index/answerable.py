@@ -28,7 +28,7 @@ from typing import Sequence
 
 from zhengce.index.default_model import DEFAULT_MODEL_ID
 from zhengce.index.query_terms import concept_forms, named_concepts
-from zhengce.index.scope import lacking, question_scope, same_level, without_scope
+from zhengce.index.scope import lacking, not_above, question_scope, without_scope
 from zhengce.index.search import HAN_RE, Hit, search
 from zhengce.index.tokenize import tokenize
 from zhengce.ingest.clean import normalize_for_index
@@ -112,7 +112,8 @@ def verdict_for(index, question: str, hits: list[Hit], config: JudgeConfig = JUD
     by default those of the top hit's document among the top hits. The verdict is about them, not about
     a passage of another document that the answer would not quote.
     embedder: lets the verdict search the question's topic without its place when the collection has
-    documents of a same-level place (石桥县 and 青禾县): the named place's documents may not cover it."""
+    documents of a same- or lower-level place (石桥县 and 青禾县; 石桥县 for 临澜市): the named place's
+    documents may not cover it."""
     if evidence is None:
         evidence = [h for h in hits[: config.judge_hits] if h.doc_id == hits[0].doc_id] if hits else []
     topic = without_scope(question, index.places)  # 石桥县 matches every 石桥县 passage: not evidence of the topic
@@ -131,9 +132,9 @@ def verdict_for(index, question: str, hits: list[Hit], config: JudgeConfig = JUD
 
 def has_sibling_places(question: str, index) -> bool:
     """The question names an indexed place and the collection holds documents of another place of the
-    same level (the only case the topic-without-place search can change the verdict)."""
+    same or a lower level (the only case the topic-without-place search can change the verdict)."""
     named = question_scope(question, index.years, index.places).places
-    return any(same_level(p, q) and p not in named for p in index.places for q in named)
+    return any(all(not_above(p, q) for q in named) for p in index.places if p not in named)
 
 
 def judge(question: str, hits: list[Hit], model_id: str, missing: Sequence[str] = (), config: JudgeConfig = JUDGE) -> Verdict:

@@ -199,10 +199,25 @@ def named_document(question: str, known_places) -> str:
     return before.removeprefix("的") + match.group(0)
 
 
+# administrative levels by name: a document applies to the places under its issuer, not to those beside or above
+LEVELS = {"自治区": 0, "省": 0, "自治州": 1, "市": 1, "州": 1, "盟": 1, "县": 2, "区": 2, "旗": 2}
+
+
+def level(place: str) -> int | None:
+    return LEVELS.get(place[len(stem(place)):]) if stem(place) != place else None
+
+
 def same_level(place: str, other: str) -> bool:
-    """Two places of one administrative level (石桥县 and 青禾县): one's documents do not apply to the other.
-    A province's or city's may apply to the counties under it, so those are not judged a mismatch."""
-    return stem(place) != place and stem(other) != other and place[len(stem(place)):] == other[len(stem(other)):]
+    """Two places of one administrative level (石桥县 and 青禾县): one's documents do not apply to the other."""
+    return level(place) is not None and level(place) == level(other)
+
+
+def not_above(place: str, named: str) -> bool:
+    """place's documents do not apply to the named place: it is another place of the same or a lower level
+    (青禾县 or 石桥县 for 临澜市). A province's or city's documents may apply to the places under it, so a
+    higher level is not judged a mismatch. Levels come from the name (市 is one level, so a county-level
+    city counts as a city)."""
+    return place != named and level(place) is not None and level(named) is not None and level(place) >= level(named)
 
 
 def lacking(question: str, index, hits, outside=None, place_margin: float = 0.035) -> list[str]:
@@ -216,8 +231,9 @@ def lacking(question: str, index, hits, outside=None, place_margin: float = 0.03
     - the best passage is from a document of another year or place than the one named (石桥县医保 asked
       of a collection whose only 医保 document is 青禾县's), and does not mention the named one itself;
     - outside: the best passages for the question's topic with no year or place preferred. When the best
-      of them is a same-level place's (青禾县 for 石桥县) and clearly closer (place_margin) than the
-      named place's own best passage, the named place's documents do not speak of the topic.
+      of them is another place's of the same or a lower level (青禾县 for 石桥县, 石桥县 for 临澜市) and
+      clearly closer (place_margin) than the named place's own best passage, the named place's documents
+      do not speak of the topic.
     """
     scope = question_scope(question, index.years, index.places)
     passages = [f"{h.title} {h.text}" for h in hits]
@@ -247,7 +263,7 @@ def lacking(question: str, index, hits, outside=None, place_margin: float = 0.03
         reasons.append(f"最接近的段落出自《{top.title}》，不是{named}的文件")
     elif scope.places and outside and top.dense_score is not None and outside[0].dense_score is not None:
         best = outside[0]
-        sibling = [p for p in places.get(best.doc_id, frozenset()) if any(same_level(p, q) for q in scope.places)]
+        sibling = [p for p in places.get(best.doc_id, frozenset()) if all(not_above(p, q) for q in scope.places)]
         own = max((h.dense_score for h in hits if h.dense_score is not None and places.get(h.doc_id, frozenset()) & scope.places), default=None)
         if sibling and own is not None and best.dense_score - own >= place_margin:
             reasons.append(f"{''.join(sorted(scope.places))}的文件中没有相关内容，最接近的段落出自《{best.title}》")

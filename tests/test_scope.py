@@ -8,7 +8,7 @@ import pytest
 from zhengce import Library
 from zhengce.eval.compare_eval import compare_accuracy
 from zhengce.eval.run import run_eval
-from zhengce.index.scope import Scope, lacking, named_document, prefer_scope, question_scope, same_level, without_places
+from zhengce.index.scope import Scope, lacking, named_document, not_above, prefer_scope, question_scope, same_level, without_places
 from zhengce.index.search import Hit
 from zhengce.cli import main
 
@@ -79,6 +79,9 @@ def test_another_years_document_of_the_place_that_speaks_of_the_year_answers(col
 
 def test_a_same_level_places_document_does_not_answer_for_the_named_place(collection):
     assert same_level("石桥县", "青禾县") and not same_level("石桥县", "临澜市") and not same_level("东川省", "临澜市")
+    # a county's documents do not answer for the city either; the province's may apply to the city
+    assert not_above("石桥县", "青禾县") and not_above("石桥县", "临澜市") and not not_above("东川省", "临澜市")
+    assert not not_above("临澜市", "临澜市") and not not_above("某地", "临澜市")
     index = collection.index
     own = Hit(1, 1.0, "c1", "doc09", "石桥县人民政府关于推进学前教育普惠发展的实施意见", 2022, "一、", "城乡居民共同参与。", 0.889, 1.0, ())
     sibling = Hit(1, 1.0, "c2", "doc13", "青禾县2022年城乡居民基本医疗保险工作实施方案", 2022, "一、", "个人缴费标准。", 0.942, 5.0, ())
