@@ -227,34 +227,47 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_lite_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+    """milvus-lite as a server (several processes; an embedded .db opens in one); returns it and its URI."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data_dir),
+                               "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server, f"http://127.0.0.1:{port}"
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise AssertionError("milvus-lite server did not start")
+            time.sleep(0.3)
+
+
+FOOTBALL_PLAN = "临澜市2031年体育工作要点\n一、推进校园足球\n全市新建足球场三十块。\n"
+
+
+def build_in_another_process(corpus: Path, index_dir: Path, uri: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(REPO / "tests/fake_cli.py"), "index", "--quiet", "--corpus", str(corpus),
+         "--index-dir", str(index_dir), "--backend", "milvus", "--milvus-uri", uri],
+        env={**os.environ, "ZHENGCE_MODEL": fakes.FAKE_MODEL_ID}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
 def test_a_reader_keeps_answering_while_another_process_builds_and_switches(tmp_path, corpus_copy, monkeypatch):
-    """milvus-lite as a server (several processes; an embedded .db opens in one): this process answers in a
-    loop while `zhengce index --backend milvus` in another process publishes a new generation."""
+    """This process answers in a loop while `zhengce index --backend milvus` in another process publishes a
+    new generation."""
     from zhengce.library import Library
 
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(tmp_path / "data"),
-                               "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, uri = start_lite_server(tmp_path / "data")
     try:
-        uri = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "milvus-lite server did not start"
-                time.sleep(0.3)
         monkeypatch.setenv("ZHENGCE_BACKEND", "milvus")
         monkeypatch.setenv("ZHENGCE_MILVUS_URI", uri)
         lib = Library.open(corpus_copy, tmp_path / "index")
         first = lib.index.backend.meta_collection
-        (corpus_copy / "新增文件.txt").write_text("临澜市2031年体育工作要点\n一、推进校园足球\n全市新建足球场三十块。\n", encoding="utf-8")
-        builder = subprocess.Popen(
-            [sys.executable, str(REPO / "tests/fake_cli.py"), "index", "--quiet", "--corpus", str(corpus_copy),
-             "--index-dir", str(tmp_path / "index"), "--backend", "milvus", "--milvus-uri", uri],
-            env={**os.environ, "ZHENGCE_MODEL": fakes.FAKE_MODEL_ID}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )
+        (corpus_copy / "新增文件.txt").write_text(FOOTBALL_PLAN, encoding="utf-8")
+        builder = build_in_another_process(corpus_copy, tmp_path / "index", uri)
         answered = 0
         while builder.poll() is None:
             assert lib.search("积分入学政策", k=3)[0].chunk_id  # never an error while the other process builds
@@ -266,6 +279,53 @@ def test_a_reader_keeps_answering_while_another_process_builds_and_switches(tmp_
         assert "全市新建足球场三十块" in lib.search("足球场", k=1)[0].text
         assert lib.index.backend.meta_collection != first
     finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_serve_on_milvus_keeps_answering_while_another_process_switches_the_alias(tmp_path, corpus_copy):
+    """`zhengce serve --backend milvus` (a real server process, asked through gradio_client) answers every
+    question while `zhengce index --backend milvus` in another process publishes a new generation, then
+    answers from the new one without a restart."""
+    from gradio_client import Client
+
+    server, uri = start_lite_server(tmp_path / "data")
+    index_dir, port = tmp_path / "index", free_port()
+    web = subprocess.Popen(
+        [sys.executable, str(REPO / "tests/fake_cli.py"), "serve", "--corpus", str(corpus_copy), "--index-dir", str(index_dir),
+         "--backend", "milvus", "--milvus-uri", uri, "--port", str(port)],
+        env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        for line in web.stdout:  # the main job prints its URL once it listens
+            if "web chat at" in line:
+                break
+        else:
+            raise AssertionError(f"zhengce serve exited with {web.wait()}")
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        first = client.predict(question="积分入学政策", api_name="/ask")
+        assert first["answerable"] and first["citations"], first
+        (corpus_copy / "新增文件.txt").write_text(FOOTBALL_PLAN, encoding="utf-8")
+        builder = build_in_another_process(corpus_copy, index_dir, uri)
+        answers = []
+        while builder.poll() is None:
+            row = client.predict(question="积分入学政策", api_name="/ask")
+            assert "error" not in row and row["citations"], row  # never an error while the other process builds
+            answers.append(row)
+        out, err = builder.communicate()
+        assert builder.returncode == 0 and "[g000002]" in out, err
+        assert answers, "the build finished before a question was asked"
+        deadline = time.monotonic() + 20  # the server looks at the alias at most every 2 s
+        while True:
+            row = client.predict(question="足球场", api_name="/ask")
+            if any("全市新建足球场三十块" in c["text"] for c in row["citations"] + row["possibly_related"]):
+                break
+            assert time.monotonic() < deadline, row
+            time.sleep(0.5)
+        assert web.poll() is None
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
         server.terminate()
         server.wait(timeout=30)
 

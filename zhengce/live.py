@@ -24,6 +24,12 @@ from zhengce.settings import DenseIndexConfig
 POLL_SECONDS = 2.0  # how soon a generation built by the command line is served; a poll is one small file read
 
 
+def pin(index) -> int | None:
+    """Pin a generation on disk while it is served. A Milvus generation is not a folder here: Milvus keeps
+    the previous ones behind its alias itself (DenseIndexConfig.keep_generations)."""
+    return None if getattr(index, "backend", None) is not None else pin_generation(index.path)
+
+
 class LiveLibrary:
     def __init__(self, library: Library, keep_generations: int = DenseIndexConfig().keep_generations):
         self._current = library
@@ -31,7 +37,7 @@ class LiveLibrary:
         self._lock = threading.Lock()  # guards _current, _users and _pins
         self._switching = threading.Lock()  # one load at a time (the watcher and an upload's job)
         self._users: Counter[Path] = Counter()
-        self._pins = {library.index.path: pin_generation(library.index.path)}
+        self._pins = {library.index.path: pin(library.index)}
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._problem = ""
@@ -49,12 +55,13 @@ class LiveLibrary:
     def use(self) -> Iterator[Library]:
         with self._lock:
             library = self._current
-            self._users[library.index.path] += 1
+            path = library.index.path  # a Milvus Library may follow its alias during the request (follow_live)
+            self._users[path] += 1
         try:
             yield library
         finally:
             with self._lock:
-                self._users[library.index.path] -= 1
+                self._users[path] -= 1
             self._release_unused()
 
     def refresh(self) -> bool:
@@ -62,8 +69,11 @@ class LiveLibrary:
         generation that cannot be loaded is reported and the served one kept."""
         with self._switching:
             try:
-                path = current_generation(self._current.index_dir)
-                if path == self._current.index.path:
+                backend = getattr(self._current.index, "backend", None)
+                if backend is not None:  # Milvus: the alias, not CURRENT on disk, says which generation is live
+                    if not backend.replaced():
+                        return False
+                elif current_generation(self._current.index_dir) == self._current.index.path:
                     return False
                 index, embedder = open_index(self._current.index_dir)
             except ZhengceError as exc:
@@ -72,9 +82,9 @@ class LiveLibrary:
                 self._problem = str(exc)
                 return False
             self._problem = ""
-            pin = pin_generation(index.path)
+            pinned = pin(index)
             with self._lock:
-                self._pins[index.path] = pin
+                self._pins[index.path] = pinned
                 self._current = replace(self._current, index=index, embedder=embedder)
             self._release_unused()
             return True
