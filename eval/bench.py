@@ -224,17 +224,18 @@ def measure_ann(result: BenchResult, index, index_dir: Path, embedder, label: st
     """The dense side as search runs it at this size: the FAISS call alone (HNSW over 8-bit codes), and
     recall@10 against exact float32 search, of the codes alone and of the candidates re-scored with the
     stored (float16) vectors, which is what search ranks by."""
-    from zhengce.index.search import ann_candidates
+    from zhengce.index.backend import backend_of
 
+    backend = backend_of(index)
     truth = np.load(exact_truth_path(index_dir), allow_pickle=False)
     queries = embedder.encode_queries(QUERIES)
     candidates = SearchConfig().ann_candidates
     timings, raw, rescored = [], [], []
     for row, query in enumerate(queries):
         started = time.perf_counter()
-        found = ann_candidates(index, query, None, candidates)
+        found = backend.dense_candidates(query, candidates, None)  # what index/search.py: dense_scores asks
         timings.append((time.perf_counter() - started) * 1000)
-        scores = index.vectors[found].astype(np.float32) @ query
+        scores = backend.chunk_vectors(found.tolist()) @ query
         best = found[np.argsort(-scores, kind="stable")[:10]]
         raw.append(len(set(found[:10].tolist()) & set(truth[row].tolist())) / 10)
         rescored.append(len(set(best.tolist()) & set(truth[row].tolist())) / 10)

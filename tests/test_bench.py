@@ -101,3 +101,24 @@ def test_bench_refuses_a_milvus_uri(capsys):
 
     assert main(["bench", "--backend", "milvus", "--milvus-uri", "http://127.0.0.1:19530"]) == 1
     assert "a Milvus server is not benchmarked" in capsys.readouterr().err
+
+
+def test_ann_recall_is_measured_as_search_asks_for_candidates(document_2018, tmp_path):
+    """measure_ann on an HNSW index (the sizes where the bench calls it): it asks the backend for candidates as
+    search does, and recall against the exact top 10 is between 0 and 1 (the codes may miss some)."""
+    from zhengce.eval.bench import measure_ann
+    from zhengce.index.store import build_index
+    from zhengce.settings import ChunkConfig, DenseIndexConfig
+
+    embedder = HashEmbedder()
+    chunks = chunk_corpus([document_2018])
+    index_dir = tmp_path / "ann"
+    build_index(index_dir, [], chunks, embedder, ChunkConfig(), dense_config=DenseIndexConfig(exact_search_max_chunks=10))
+    index = load_index(index_dir)
+    assert not index.exact
+    exact = np.argsort(-(np.asarray(index.vectors, dtype=np.float32) @ embedder.encode_queries(QUERIES).T), axis=0)[:10].T
+    np.save(exact_truth_path(index_dir), exact.astype(np.int64))
+    result = BenchResult()
+    measure_ann(result, index, index_dir, embedder, "test")
+    recall = [row for row in result.rows if "re-scored" in row["what"]]
+    assert len(recall) == 1 and 0.9 <= recall[0]["value"] <= 1.0, result.rows
