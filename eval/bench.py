@@ -138,9 +138,9 @@ def build_synthetic_index(size: int, pool, vectors, embedder, cache_dir: Path) -
     from zhengce.index.embed import embedding_text
     from zhengce.index.store import SCHEMA_VERSION, build_index, load_index
 
-    # "f16-sq8": chunk vectors stored float16, HNSW over 8-bit codes; "weighted": synthetic_corpus's weighted
-    # sums. An index cached by an older layout or corpus is rebuilt
-    index_dir = cache_dir / f"index-{size}-schema{SCHEMA_VERSION}-f16-sq8-weighted"
+    # "f32-sq8": chunk vectors stored float32 (sentences float16), HNSW over 8-bit codes; "weighted":
+    # synthetic_corpus's weighted sums. An index cached by an older layout or corpus is rebuilt
+    index_dir = cache_dir / f"index-{size}-schema{SCHEMA_VERSION}-f32-sq8-weighted"
     truth = exact_truth_path(index_dir)
     try:
         load_index(index_dir)
@@ -223,7 +223,7 @@ def measure_latency(result: BenchResult, label: str, index, embedder, repeats: i
 def measure_ann(result: BenchResult, index, index_dir: Path, embedder, label: str) -> None:
     """The dense side as search runs it at this size: the FAISS call alone (HNSW over 8-bit codes), and
     recall@10 against exact float32 search, of the codes alone and of the candidates re-scored with the
-    stored (float16) vectors, which is what search ranks by."""
+    stored chunk vectors, which is what search ranks by."""
     from zhengce.index.backend import backend_of
 
     backend = backend_of(index)
@@ -488,7 +488,7 @@ def run_faiss_bench(corpus_dir: Path, out_dir: Path, sizes: tuple[int, ...], rep
         files = index_files_mb(index_dir)
         result.notes.append(
             f"{label} on disk: vectors.npy {files['vectors.npy']:.0f} MB, sentence_vectors.npy {files['sentence_vectors.npy']:.0f} MB "
-            f"({len(index.sentence_owner)} sentences, {index.manifest['dense'].get('stored_vectors', 'float32')}), bm25/ {files['bm25/']:.0f} MB, "
+            f"({len(index.sentence_owner)} sentences, {index.manifest['dense'].get('stored_sentence_vectors', 'float32')}), bm25/ {files['bm25/']:.0f} MB, "
             f"dense.faiss {files['dense.faiss']:.0f} MB, chunks.jsonl {files['chunks.jsonl']:.0f} MB"
         )
         targets = {"hybrid": 60.0} if size >= 1_000_000 else {"hybrid": 50.0} if size >= 100_000 else {}

@@ -163,7 +163,7 @@ class FaissBackend:
         return blend(chunk, best, has, sentence_weight)
 
     def chunk_vectors(self, rows: list[int]) -> np.ndarray:
-        return read_rows(self.index.vectors, rows).astype(np.float32, copy=False)  # a large index stores float16
+        return read_rows(self.index.vectors, rows).astype(np.float32, copy=False)  # an index before 2026-12 may hold float16
 
     def sentence_vectors(self, row: int) -> np.ndarray | None:
         """The chunk's sentence vectors in order, or None for an index built before sentence vectors."""

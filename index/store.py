@@ -475,14 +475,14 @@ def build_generation(
     remove_stale_temporaries(index_dir)
     reusable = previous_vectors(index_dir, embedder)
     plan = plan_texts(chunks)
-    dtype = stored_vector_dtype(len(chunks), dense_config)
+    sentence_dtype = stored_sentence_dtype(len(chunks), dense_config)
 
     name = next_generation_name(index_dir)
     tmp = index_dir / f".tmp-{name}-{os.getpid()}"
     tmp.mkdir()
     try:
-        vectors = new_npy(tmp / "vectors.npy", dtype, (len(chunks), embedder.dimension))
-        sentence_vectors = new_npy(tmp / "sentence_vectors.npy", dtype, (len(plan.sentence_owner), embedder.dimension))
+        vectors = new_npy(tmp / "vectors.npy", np.float32, (len(chunks), embedder.dimension))
+        sentence_vectors = new_npy(tmp / "sentence_vectors.npy", sentence_dtype, (len(plan.sentence_owner), embedder.dimension))
         computed = embed_into(plan, embedder, reusable, vectors, sentence_vectors, progress)
         embedded = int(np.count_nonzero(computed < len(chunks)))
         del reusable, sentence_vectors  # unmaps the previous generation's files and flushes the new one
@@ -502,7 +502,8 @@ def build_generation(
                       **({"runtime": runtime_of(embedder)} if runtime_of(embedder) else {})},
             "chunker": chunk_config.to_json(),
             "keyword": {"tokenizer": tokenizer_id(), "bm25": "bm25s default (lucene, k1=1.5, b=0.75)"},
-            "dense": {**dense_description(dense, dense_config), "stored_vectors": np.dtype(dtype).name},
+            "dense": {**dense_description(dense, dense_config), "stored_vectors": "float32",
+                      "stored_sentence_vectors": np.dtype(sentence_dtype).name},
             "chunk_count": len(chunks),
             "pages_version": PAGES_VERSION,
             "documents": [{"doc_id": d.meta.doc_id, "file": d.meta.file, "sha256": d.sha256} for d in documents],
@@ -519,10 +520,13 @@ def build_generation(
     return BuildReport(name, len(documents), len(chunks), embedded, len(chunks) - embedded, time.perf_counter() - started)
 
 
-def stored_vector_dtype(chunk_count: int, config: DenseIndexConfig) -> type:
-    """float32 where search scores every row (small indexes read all vectors per query, and numpy has no
-    fast float16 product); float16 where it re-scores a few hundred candidates: half the disk and page
-    cache, and recall@10 vs exact float32 is unchanged (docs/benchmark.md)."""
+def stored_sentence_dtype(chunk_count: int, config: DenseIndexConfig) -> type:
+    """Chunk vectors are always float32: a large index re-scores its HNSW candidates with them, and at a
+    million near-duplicate synthetic chunks float16 rounding (±0.001) reordered the exact top 10 (recall@10
+    0.945 with 200, 400, 800 or 1600 candidates alike). Rows are read with pread (index/backend.py), so the
+    larger file costs disk, not memory. Sentence vectors, four times as many, are float16 above
+    exact_search_max_chunks: they only pick each candidate's best sentence. Small indexes score every
+    sentence per query and numpy has no fast float16 product, so they stay float32."""
     return np.float32 if chunk_count <= config.exact_search_max_chunks else np.float16
 
 

@@ -267,19 +267,22 @@ def test_keyword_index_from_token_ids_scores_like_bm25s_on_token_lists(document_
         np.testing.assert_allclose(ours.get_scores(tokens), reference.get_scores(tokens), rtol=1e-6)
 
 
-def test_large_indexes_store_float16_vectors_and_reuse_them(corpus_copy, tmp_path):
+def test_large_indexes_store_float16_sentence_vectors_and_reuse_them(corpus_copy, tmp_path):
     large = DenseIndexConfig(exact_search_max_chunks=10)
     first = build(corpus_copy, tmp_path / "ann", dense_config=large)
     index = load_index(tmp_path / "ann")
-    assert index.manifest["dense"]["stored_vectors"] == "float16" and index.vectors.dtype == np.float16
-    assert index.sentence_vectors.dtype == np.float16 and index.manifest["dense"]["params"]["codes"] == "8-bit scalar quantizer"
-    np.testing.assert_allclose(np.linalg.norm(index.vectors.astype(np.float32), axis=1), 1.0, atol=2e-3)
-    exact = load_index(tmp_path / "ann")  # small indexes keep float32: search reads every row
+    # chunk vectors float32 (candidates are re-scored with them), sentence vectors float16
+    assert index.manifest["dense"]["stored_vectors"] == "float32" and index.vectors.dtype == np.float32
+    assert index.manifest["dense"]["stored_sentence_vectors"] == "float16" and index.sentence_vectors.dtype == np.float16
+    assert index.manifest["dense"]["params"]["codes"] == "8-bit scalar quantizer"
+    np.testing.assert_allclose(np.linalg.norm(index.sentence_vectors.astype(np.float32), axis=1), 1.0, atol=2e-3)
     assert build(corpus_copy, tmp_path / "exact").chunks == first.chunks
-    assert load_index(tmp_path / "exact").vectors.dtype == np.float32 and exact.vectors.dtype == np.float16
+    exact = load_index(tmp_path / "exact")  # small indexes keep float32 sentences too: search reads every row
+    assert exact.sentence_vectors.dtype == np.float32 and exact.manifest["dense"]["stored_sentence_vectors"] == "float32"
     again = build(corpus_copy, tmp_path / "ann", dense_config=large)
-    assert again.embedded == 0 and again.reused == first.chunks  # float16 vectors found again by text
+    assert again.embedded == 0 and again.reused == first.chunks  # float16 sentence vectors found again by text
     np.testing.assert_array_equal(load_index(tmp_path / "ann").vectors, index.vectors)
+    np.testing.assert_array_equal(load_index(tmp_path / "ann").sentence_vectors, index.sentence_vectors)
 
 
 def test_a_failed_build_leaves_no_partial_generation(corpus_copy, tmp_path):
