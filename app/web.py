@@ -18,7 +18,7 @@ from pathlib import Path
 from zhengce.answer import MARKER_RE, MAX_QUESTION_CHARS, Answer, Generator
 from zhengce.app.examples import example_questions
 from zhengce.app.present import UNSTATED, issuer_label, page_label, year_label
-from zhengce.app.web_compare import build_compare_tab
+from zhengce.app.web_compare import build_compare_tab, compare_choices, one_year_note
 from zhengce.errors import ZhengceError
 from zhengce.index.search import Hit
 from zhengce.index.store import LoadedIndex
@@ -330,12 +330,14 @@ def build_app(lib: Library | LiveLibrary, generator: Generator | None = None, ge
         running = jobs.running
         status = f"索引 index {generation} · {len(current.documents)} 份文件" + (f" · {running.progress_line()}" if running else "")
         if generation == shown:
-            return [status, shown] + [gr.skip()] * 7
+            return [status, shown] + [gr.skip()] * 10
         documents, choices = current.documents, doc_choices_of(current.documents)
+        compare_years, compare_series = compare_choices(current)
         return [
             status, generation, header_markdown(current.index), document_rows(documents), gr.update(choices=choices),
             gr.update(choices=choices), gr.update(choices=[str(y) for y in current.years]), changes_rows(current.corpus_dir),
-            gr.update(choices=choices),
+            gr.update(choices=choices), gr.update(choices=compare_years, value=compare_years), gr.update(choices=compare_series),
+            gr.update(value=one_year_note(compare_years), visible=len(compare_years) < 2),
         ]
 
     theme = gr.themes.Soft(primary_hue="red", neutral_hue="slate", font=FONT_STACK, font_mono=["monospace"])
@@ -382,7 +384,7 @@ def build_app(lib: Library | LiveLibrary, generator: Generator | None = None, ge
                 pick.change(lambda d: reader_html(d, shelf_of(live.library.index)), pick, reader, api_visibility="private")
                 log = gr.Dataframe(changes_rows(live.library.corpus_dir), headers=["时间", "操作人", "操作", "文件", "内容"],
                                    interactive=False, label="变更记录 Changes", elem_id="zc-changes")
-            build_compare_tab(live.library, use=live.use)
+            compare_years, compare_series, compare_note = build_compare_tab(live.library, use=live.use)
             with gr.Tab("评估 Evaluation", id="evaluation"):
                 # The latest `zhengce eval` report, read when the tab is shown, so a new run appears on refresh.
                 report = gr.Markdown(elem_id="zc-eval-report")
@@ -391,7 +393,7 @@ def build_app(lib: Library | LiveLibrary, generator: Generator | None = None, ge
                     event(lambda: eval_report_markdown(eval_dir), None, report, api_visibility="private")
         gr.api(ask, api_name="ask", concurrency_id="answer", concurrency_limit=CONCURRENCY)
         shown = gr.State("")
-        page_parts = [status, shown, header, table, pick, doc_filter, year_filter, log, edit_target]
+        page_parts = [status, shown, header, table, pick, doc_filter, year_filter, log, edit_target, compare_years, compare_series, compare_note]
         timer = gr.Timer(REFRESH_SECONDS)
         for event in (demo.load, timer.tick):
             event(refresh_page, shown, page_parts, api_visibility="private", show_progress="hidden", concurrency_id="refresh",

@@ -114,15 +114,26 @@ def comparison_html(result: Comparison) -> str:
     return COMPARE_CSS + notice + summary_html(result) + grid
 
 
-def build_compare_tab(lib: Library, use: Callable[[], ContextManager[Library]] | None = None) -> None:
+def compare_choices(lib: Library) -> tuple[list[str], list[str]]:
+    """The years and the series the tab offers: series with two or more years can be chosen; by default
+    the topic's best passage decides."""
+    series = [AUTO_SERIES] + sorted(name for name, by_year in all_series(lib.index).items() if len(by_year) >= 2)
+    return [str(y) for y in lib.years], series
+
+
+def one_year_note(years: list[str]) -> str:
+    return f"只索引了 {', '.join(years) or '零'} 年的文件。用 `zhengce add 文件 --year 年份` 添加另一年的计划后即可对比。"
+
+
+def build_compare_tab(lib: Library, use: Callable[[], ContextManager[Library]] | None = None):
     """Add the 年度对比 tab; call it inside `with gr.Tabs():` of the app's gr.Blocks. use: the served
-    Library for one request (LiveLibrary.use), when the server follows new index generations."""
+    Library for one request (LiveLibrary.use), when the server follows new index generations. Returns the
+    years and series choosers and the one-year note, which the page refreshes when a new generation is
+    served."""
     import gradio as gr
 
-    years = [str(y) for y in lib.years]
+    years, series = compare_choices(lib)
     topics = example_topics(lib.documents)
-    # series with two or more years can be chosen; by default the topic's best passage decides
-    series = [AUTO_SERIES] + sorted(name for name, by_year in all_series(lib.index).items() if len(by_year) >= 2)
 
     def run(topic: str, chosen: list[str] | None, k: int, which: str | None = AUTO_SERIES) -> tuple[str, dict]:
         try:
@@ -143,9 +154,9 @@ def build_compare_tab(lib: Library, use: Callable[[], ContextManager[Library]] |
             go = gr.Button("对比", variant="primary", scale=1, elem_id="zc-cmp-go")
         if topics:
             gr.Examples(topics, inputs=topic, label="示例主题")
-        if len(years) < 2:
-            gr.Markdown(f"只索引了 {', '.join(years) or '零'} 年的文件。用 `zhengce add 文件 --year 年份` 添加另一年的计划后即可对比。")
+        note = gr.Markdown(one_year_note(years), visible=len(years) < 2)
         output = gr.HTML(elem_id="zc-cmp-output")
         data = gr.JSON(visible=False)
         go.click(run, [topic, chosen, k, which], [output, data], api_name="compare", concurrency_limit=CONCURRENCY, concurrency_id="compare")
         topic.submit(run, [topic, chosen, k, which], [output, data], api_name=False, concurrency_id="compare")
+    return chosen, which, note

@@ -99,6 +99,11 @@ def test_log_in_upload_ask_edit_remove_without_a_restart(page, app_url, tmp_path
     table_has(page, "晋江市2020年教育工作要点")
     page.locator("#zc-changes", has_text="王老师").first.wait_for(timeout=15_000)
     shot(page, "manage-uploaded.png")
+    page.get_by_role("tab", name="年度对比 Compare years").click()  # its year choices follow the new generation too
+    page.locator("#zc-cmp-years", has_text="2020").wait_for(timeout=15_000)
+    assert "2021" in page.locator("#zc-cmp-years").inner_text()
+    page.get_by_text("只索引了").wait_for(state="hidden", timeout=15_000)  # the one-year note went with the one year
+    shot(page, "manage-compare-years.png")
 
     page.get_by_role("tab", name="问答 Ask").click()
     ask(page, SAFETY_QUESTION)
