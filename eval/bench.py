@@ -80,15 +80,24 @@ def sentence_vectors(pool: list[tuple[str, str]], embedder, cache_dir: Path) -> 
 
 
 def synthetic_corpus(pool: list[tuple[str, str]], vectors: np.ndarray, n: int, seed: int = 7) -> tuple[list[Chunk], np.ndarray]:
-    """n chunks of 3–5 real sentences each, spread over 2010–2025 and 40-chunk documents. Each chunk's
-    vector is a randomly weighted sum of its sentences' vectors: with a pool of ~120 sentences, a million
-    unweighted sums repeat (every set of 3 is drawn about once), and exact ties made recall@10 depend on
-    which of two identical vectors an index returned first."""
+    """n chunks of 3–5 real sentences each, spread over 2010–2025 and 40-chunk documents, no two with the
+    same text. Each chunk's vector is a randomly weighted sum of its sentences' vectors: with a pool of
+    ~120 sentences, a million unweighted sums repeat (every set of 3 is drawn about once), and exact ties
+    made recall@10 depend on which of two identical vectors an index returned first. Texts are unique
+    because an index embeds each distinct text once (the build looks vectors up by text): two chunks with
+    one text but different weights would be stored with one vector, not the one the truth was computed from."""
     rng = random.Random(seed)
     chunks, rows = [], np.zeros((n, vectors.shape[1]), dtype=np.float32)
+    seen: set[str] = set()  # the chunks' own text strings (the pool may repeat a sentence: chunks overlap)
     for i in range(n):
-        picks = rng.sample(range(len(pool)), rng.randint(3, 5))
-        text = "".join(pool[p][1] for p in picks)
+        for _ in range(1000):
+            picks = rng.sample(range(len(pool)), rng.randint(3, 5))
+            text = "".join(pool[p][1] for p in picks)
+            if text not in seen:
+                break
+        else:
+            raise ValueError(f"a pool of {len(pool)} sentences cannot make {n} distinct chunks")
+        seen.add(text)
         year = 2010 + (i // 40) % 16
         doc = f"synthetic-{i // 40:05d}"
         chunks.append(Chunk(hashlib.sha1(f"{doc}{i}".encode()).hexdigest()[:16], doc, f"合成测试文件{i // 40}（{year}年）", year, pool[picks[0]][0], text, i % 40))
@@ -138,9 +147,9 @@ def build_synthetic_index(size: int, pool, vectors, embedder, cache_dir: Path) -
     from zhengce.index.embed import embedding_text
     from zhengce.index.store import SCHEMA_VERSION, build_index, load_index
 
-    # "f32-sq8": chunk vectors stored float32 (sentences float16), HNSW over 8-bit codes; "weighted":
-    # synthetic_corpus's weighted sums. An index cached by an older layout or corpus is rebuilt
-    index_dir = cache_dir / f"index-{size}-schema{SCHEMA_VERSION}-f32-sq8-weighted"
+    # "f32-sq8": chunk vectors stored float32 (sentences float16), HNSW over 8-bit codes; "weighted-unique":
+    # synthetic_corpus's weighted sums of distinct texts. An index cached by an older layout or corpus is rebuilt
+    index_dir = cache_dir / f"index-{size}-schema{SCHEMA_VERSION}-f32-sq8-weighted-unique"
     truth = exact_truth_path(index_dir)
     try:
         load_index(index_dir)

@@ -25,8 +25,10 @@ def test_synthetic_corpus_recombines_real_sentences_deterministically(document_2
     np.testing.assert_allclose(np.linalg.norm(rows, axis=1), 1.0, rtol=1e-5)
     assert len({c.year for c in chunks}) == 5  # 40-chunk documents over consecutive years
     # six sentences give only 41 sets of 3–5: the weights still keep all 200 vectors apart (no exact ties)
-    _, few = synthetic_corpus(pool[:6], vectors[:6], 200)
+    few_chunks, few = synthetic_corpus(pool[:6], vectors[:6], 200)
     assert len(np.unique(few.round(5), axis=0)) == 200
+    # and no two chunks share a text: the index stores one vector per distinct text
+    assert len({c.text for c in few_chunks}) == 200
 
 
 def test_synthetic_index_is_searchable_and_reused(document_2018, tmp_path):
