@@ -229,6 +229,21 @@ def measure_latency(result: BenchResult, label: str, index, embedder, repeats: i
     return p50s
 
 
+def candidate_recall(find, chunk_vectors, queries: np.ndarray, truth: np.ndarray) -> tuple[list[float], list[float], list[float]]:
+    """For each query: ms of find(query) (the candidate rows, best first), recall@10 of its first 10, and
+    recall@10 of the candidates re-scored with chunk_vectors(rows) (what search ranks by)."""
+    timings, raw, rescored = [], [], []
+    for row, query in enumerate(queries):
+        started = time.perf_counter()
+        found = find(query)
+        timings.append((time.perf_counter() - started) * 1000)
+        scores = chunk_vectors(found.tolist()) @ query
+        best = found[np.argsort(-scores, kind="stable")[:10]]
+        raw.append(len(set(found[:10].tolist()) & set(truth[row].tolist())) / 10)
+        rescored.append(len(set(best.tolist()) & set(truth[row].tolist())) / 10)
+    return timings, raw, rescored
+
+
 def measure_ann(result: BenchResult, index, index_dir: Path, embedder, label: str) -> None:
     """The dense side as search runs it at this size: the FAISS call alone (HNSW over 8-bit codes), and
     recall@10 against exact float32 search, of the codes alone and of the candidates re-scored with the
@@ -239,15 +254,8 @@ def measure_ann(result: BenchResult, index, index_dir: Path, embedder, label: st
     truth = np.load(exact_truth_path(index_dir), allow_pickle=False)
     queries = embedder.encode_queries(QUERIES)
     candidates = SearchConfig().ann_candidates
-    timings, raw, rescored = [], [], []
-    for row, query in enumerate(queries):
-        started = time.perf_counter()
-        found = backend.dense_candidates(query, candidates, None)  # what index/search.py: dense_scores asks
-        timings.append((time.perf_counter() - started) * 1000)
-        scores = backend.chunk_vectors(found.tolist()) @ query
-        best = found[np.argsort(-scores, kind="stable")[:10]]
-        raw.append(len(set(found[:10].tolist()) & set(truth[row].tolist())) / 10)
-        rescored.append(len(set(best.tolist()) & set(truth[row].tolist())) / 10)
+    # candidates as index/search.py: dense_scores asks for them
+    timings, raw, rescored = candidate_recall(lambda q: backend.dense_candidates(q, candidates, None), backend.chunk_vectors, queries, truth)
     what = f"{index.manifest['dense']['faiss']} efSearch={candidates}, {candidates} candidates"
     result.add(f"{what}: FAISS call p50", statistics.median(timings), "ms", label)
     result.add(f"{what}: recall@10 vs exact float32, codes alone", float(np.mean(raw)), "", label)
@@ -573,17 +581,13 @@ def measure_milvus_ann(result: BenchResult, milvus_index, index_dir: Path, embed
     queries = embedder.encode_queries(QUERIES)
     candidates = SearchConfig().ann_candidates
     params = {"metric_type": "IP", "params": {"ef": max(candidates, 64)}}  # the ef dense_candidates uses
-    timings, raw, rescored = [], [], []
-    for row, query in enumerate(queries):
-        started = time.perf_counter()
+
+    def find(query: np.ndarray) -> np.ndarray:
         hits = backend.milvus.search(backend.chunks_collection, data=[query.tolist()], anns_field="vector", limit=candidates,
                                      output_fields=["row"], search_params=params)[0]
-        timings.append((time.perf_counter() - started) * 1000)
-        found = np.asarray([h["row"] for h in hits], dtype=np.int64)
-        scores = backend.chunk_vectors(found.tolist()) @ query
-        best = found[np.argsort(-scores, kind="stable")[:10]]
-        raw.append(len(set(found[:10].tolist()) & set(truth[row].tolist())) / 10)
-        rescored.append(len(set(best.tolist()) & set(truth[row].tolist())) / 10)
+        return np.asarray([h["row"] for h in hits], dtype=np.int64)
+
+    timings, raw, rescored = candidate_recall(find, backend.chunk_vectors, queries, truth)
     what = f"milvus-lite {milvus_index.manifest['milvus']['dense']}, {candidates} candidates"
     result.add(f"{what}: chunk search p50", statistics.median(timings), "ms", label)
     result.add(f"{what}: recall@10 vs exact float32, as returned", float(np.mean(raw)), "", label)
