@@ -216,12 +216,9 @@ def build_manage_section(live: LiveLibrary, jobs: Jobs, secret: str | None, conf
 
     def edit(password, name, doc_id, title, year, issuer, date, doc_number, request: gr.Request):
         """Change a document's title, year, issuer, date or 文号 (admin); empty fields stay as they are."""
-        refused = refusal(secret, password)
+        refused = refusal(secret, password) or ("" if doc_id else "先选择一个文件 (choose a document)")
         if refused:
             yield as_markdown([refused])
-            return
-        if not doc_id:
-            yield as_markdown(["先选择一个文件 (choose a document)"])
             return
         # the form is filled with the current values: only what the person changed is an edit
         current = next((d for d in live.library.documents if d["doc_id"] == doc_id), {})
@@ -237,12 +234,9 @@ def build_manage_section(live: LiveLibrary, jobs: Jobs, secret: str | None, conf
 
     def remove(password, name, doc_id, request: gr.Request):
         """Take a document out of the library (admin); the file is kept in corpus/.removed/."""
-        refused = refusal(secret, password)
+        refused = refusal(secret, password) or ("" if doc_id else "先选择一个文件 (choose a document)")
         if refused:
             yield as_markdown([refused])
-            return
-        if not doc_id:
-            yield as_markdown(["先选择一个文件 (choose a document)"])
             return
 
         def work(job: Job) -> list[str]:
