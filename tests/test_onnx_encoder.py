@@ -62,8 +62,8 @@ def test_vnni_is_read_from_the_cpu_flags(tmp_path):
 
 def test_runtime_comes_from_the_environment_or_the_cpu(monkeypatch):
     monkeypatch.delenv("ZHENGCE_RUNTIME", raising=False)
-    assert default_runtime() == ("onnxruntime-int8" if cpu_has_vnni() else "onnxruntime-fp32")
-    for value, runtime in (("torch", "torch"), ("onnx-fp32", "onnxruntime-fp32"), ("onnx-int8", "onnxruntime-int8")):
+    assert default_runtime() == ("onnxruntime-int8-smoothquant" if cpu_has_vnni() else "onnxruntime-fp32")
+    for value, runtime in (("torch", "torch"), ("onnx-fp32", "onnxruntime-fp32"), ("onnx-int8", "onnxruntime-int8-smoothquant")):
         monkeypatch.setenv("ZHENGCE_RUNTIME", value)
         assert default_runtime() == runtime
     monkeypatch.setenv("ZHENGCE_RUNTIME", "onnx-int4")
@@ -93,12 +93,12 @@ def embedders(model_dirs) -> dict:
     return {
         "torch": embed.SentenceTransformerEmbedder(DEFAULT_MODEL_ID, path=str(model_dir)),
         "onnxruntime-fp32": OnnxEmbedder(DEFAULT_MODEL_ID, model_dir, onnx_dir, "onnxruntime-fp32"),
-        "onnxruntime-int8": OnnxEmbedder(DEFAULT_MODEL_ID, model_dir, onnx_dir, "onnxruntime-int8"),
+        "onnxruntime-int8-smoothquant": OnnxEmbedder(DEFAULT_MODEL_ID, model_dir, onnx_dir, "onnxruntime-int8-smoothquant"),
     }
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("runtime, floor", [("onnxruntime-fp32", 0.9999), ("onnxruntime-int8", 0.998)])
+@pytest.mark.parametrize("runtime, floor", [("onnxruntime-fp32", 0.9999), ("onnxruntime-int8-smoothquant", 0.999)])
 def test_onnx_vectors_match_torch(embedders, runtime, floor):
     torch_model, onnx_model = embedders["torch"], embedders[runtime]
     assert (onnx_model.model_id, onnx_model.dimension) == (torch_model.model_id, torch_model.dimension)
@@ -121,7 +121,7 @@ def test_long_passages_are_truncated_like_torch(embedders):
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("runtime, floor", [("onnxruntime-fp32", 0.99999), ("onnxruntime-int8", 0.998)])
+@pytest.mark.parametrize("runtime, floor", [("onnxruntime-fp32", 0.99999), ("onnxruntime-int8-smoothquant", 0.998)])
 def test_a_single_query_agrees_with_the_same_query_in_a_batch(embedders, runtime, floor):
     model = embedders[runtime]
     model.clear_query_cache()
@@ -136,7 +136,7 @@ def test_a_single_query_agrees_with_the_same_query_in_a_batch(embedders, runtime
 
 @pytest.mark.model
 def test_document_order_and_progress_are_kept(embedders):
-    model = embedders["onnxruntime-int8"]
+    model = embedders["onnxruntime-int8-smoothquant"]
     texts = SENTENCES * 2  # 40 texts: three batches of 16, sorted by length inside
     seen = []
     vectors = model.encode_documents(texts, progress=seen.append)
@@ -151,7 +151,7 @@ def test_load_embedder_runs_the_default_model_on_the_chosen_runtime(monkeypatch,
     from zhengce.index.default_model import DEFAULT_MODEL_ID
     from zhengce.index.onnx_encoder import OnnxEmbedder
 
-    for value, runtime in (("onnx-fp32", "onnxruntime-fp32"), ("onnx-int8", "onnxruntime-int8")):
+    for value, runtime in (("onnx-fp32", "onnxruntime-fp32"), ("onnx-int8", "onnxruntime-int8-smoothquant")):
         monkeypatch.setattr(embed, "_loaded", {})
         monkeypatch.setenv("ZHENGCE_RUNTIME", value)
         loaded = embed.load_embedder(DEFAULT_MODEL_ID)
@@ -170,17 +170,17 @@ def test_the_runtime_is_recorded_and_an_index_from_another_one_is_rebuilt(monkey
     from zhengce.library import ensure_index, index_corpus
 
     index_dir = tmp_path / "index"
-    monkeypatch.setattr(embed, "_loaded", {DEFAULT_MODEL_ID: embedders["onnxruntime-int8"]})
+    monkeypatch.setattr(embed, "_loaded", {DEFAULT_MODEL_ID: embedders["onnxruntime-int8-smoothquant"]})
     first = index_corpus(CORPUS, index_dir, model_id=DEFAULT_MODEL_ID, show_progress=False).report
     manifest = load_index(index_dir, model_id=DEFAULT_MODEL_ID).manifest
-    assert manifest["model"]["runtime"] == "onnxruntime-int8" and manifest["model"]["id"] == DEFAULT_MODEL_ID
+    assert manifest["model"]["runtime"] == "onnxruntime-int8-smoothquant" and manifest["model"]["id"] == DEFAULT_MODEL_ID
 
     # the same model id on fp32: its vectors are not the int8 ones, so the index is refused in one line ...
     monkeypatch.setattr(embed, "_loaded", {DEFAULT_MODEL_ID: embedders["onnxruntime-fp32"]})
     with pytest.raises(IndexOutdated) as refused:
         load_index(index_dir, model_id=DEFAULT_MODEL_ID)
     assert "\n" not in str(refused.value)
-    assert "computed on onnxruntime-int8, this zhengce encodes on onnxruntime-fp32; rebuild with: zhengce index" in str(refused.value)
+    assert "computed on onnxruntime-int8-smoothquant, this zhengce encodes on onnxruntime-fp32; rebuild with: zhengce index" in str(refused.value)
     assert previous_vectors(index_dir, embedders["onnxruntime-fp32"]) is None  # and none of its vectors is reused
     # ... and the main job rebuilds it, embedding everything again
     rebuilt = ensure_index(CORPUS, index_dir, show_progress=False, model_id=DEFAULT_MODEL_ID).report
@@ -194,7 +194,7 @@ def test_an_index_from_before_runtimes_were_recorded_counts_as_torch(monkeypatch
     from zhengce.index.store import IndexOutdated, current_generation, read_manifest
 
     index_dir = tmp_path / "index"
-    monkeypatch.setattr(embed, "_loaded", {DEFAULT_MODEL_ID: embedders["onnxruntime-int8"]})
+    monkeypatch.setattr(embed, "_loaded", {DEFAULT_MODEL_ID: embedders["onnxruntime-int8-smoothquant"]})
     from zhengce.library import index_corpus
 
     index_corpus(CORPUS, index_dir, model_id=DEFAULT_MODEL_ID, show_progress=False)
@@ -202,8 +202,68 @@ def test_an_index_from_before_runtimes_were_recorded_counts_as_torch(monkeypatch
     manifest = json.loads(path.read_text(encoding="utf-8"))
     del manifest["model"]["runtime"]
     path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    with pytest.raises(IndexOutdated, match="computed on torch, this zhengce encodes on onnxruntime-int8"):
+    with pytest.raises(IndexOutdated, match="computed on torch, this zhengce encodes on onnxruntime-int8-smoothquant"):
         read_manifest(current_generation(index_dir))
     monkeypatch.setattr(embed, "_loaded", {})
     monkeypatch.setenv("ZHENGCE_RUNTIME", "torch")
     assert read_manifest(current_generation(index_dir))["model"]["id"] == DEFAULT_MODEL_ID
+
+
+@pytest.mark.model
+def test_every_weight_matmul_of_the_int8_graph_is_quantized_after_smoothing(model_dirs):
+    """SmoothQuant (onnx_encoder._smooth): no weight product left in fp32, one smoothing Mul per product,
+    and the marker says how it was made, calibration text included."""
+    import onnx
+
+    from zhengce.index.onnx_encoder import CALIBRATION_FILE, FILES, INT8, MARKER_FILE
+
+    _, onnx_dir = model_dirs
+    graph = onnx.load(str(onnx_dir / FILES[INT8]), load_external_data=False).graph
+    weights = {t.name for t in graph.initializer}
+    ops = [n.op_type for n in graph.node]
+    assert not [n.name for n in graph.node if n.op_type == "MatMul" and n.input[1] in weights]
+    assert ops.count("MatMulInteger") + ops.count("DynamicQuantizeMatMul") == 72  # 12 layers × q, k, v, out, ffn in, ffn out
+    assert sum(n.name.endswith("/smooth") for n in graph.node) == 72
+    marker = json.loads((onnx_dir / MARKER_FILE).read_text(encoding="utf-8"))
+    smoothing = marker["int8"]["smoothing"]
+    assert smoothing["method"] == "SmoothQuant" and smoothing["matmuls"] == 72
+    import hashlib
+
+    assert smoothing["calibration_sha256"] == marker["calibration_sha256"] == hashlib.sha256(CALIBRATION_FILE.read_bytes()).hexdigest()
+
+
+def test_another_calibration_text_means_another_onnx_build(monkeypatch, tmp_path):
+    """The int8 graph depends on the calibration text: a marker made with another one is not reused."""
+    from zhengce.index import onnx_encoder
+
+    model_dir = tmp_path / "model"
+    model_dir.mkdir()
+    target = tmp_path / "built"
+    target.mkdir()
+    (target / onnx_encoder.MARKER_FILE).write_text(json.dumps(onnx_encoder._marker_key(model_dir)), encoding="utf-8")
+    assert onnx_encoder._built_from(target) == onnx_encoder._marker_key(model_dir)
+    other = tmp_path / "calibration.txt"
+    other.write_text("另一段校准文本。\n", encoding="utf-8")
+    monkeypatch.setattr(onnx_encoder, "CALIBRATION_FILE", other)
+    assert onnx_encoder._built_from(target) != onnx_encoder._marker_key(model_dir)
+
+
+@pytest.mark.model
+def test_an_index_from_the_earlier_int8_graph_is_refused_and_rebuilt(monkeypatch, tmp_path, embedders):
+    """Indexes built before SmoothQuant recorded "onnxruntime-int8": their vectors are not this graph's."""
+    from zhengce.index.default_model import DEFAULT_MODEL_ID
+    from zhengce.index.store import IndexOutdated, current_generation, previous_vectors, read_manifest
+    from zhengce.library import ensure_index, index_corpus
+
+    index_dir = tmp_path / "index"
+    monkeypatch.setattr(embed, "_loaded", {DEFAULT_MODEL_ID: embedders["onnxruntime-int8-smoothquant"]})
+    first = index_corpus(CORPUS, index_dir, model_id=DEFAULT_MODEL_ID, show_progress=False).report
+    path = current_generation(index_dir) / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["model"]["runtime"] = "onnxruntime-int8"
+    path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(IndexOutdated, match="computed on onnxruntime-int8, this zhengce encodes on onnxruntime-int8-smoothquant; rebuild"):
+        read_manifest(current_generation(index_dir))
+    assert previous_vectors(index_dir, embedders["onnxruntime-int8-smoothquant"]) is None
+    rebuilt = ensure_index(CORPUS, index_dir, show_progress=False, model_id=DEFAULT_MODEL_ID).report
+    assert rebuilt.embedded == rebuilt.chunks == first.chunks and rebuilt.reused == 0
