@@ -19,8 +19,10 @@ from zhengce.ingest.records import Chunk
 # What gets embedded (see docs/retrieval.md for the measurements behind it): each chunk's text alone,
 # plus each of its sentences. Prefixing the section path made dense hit@5 worse (0.91 → 0.82 on dev):
 # the long generic headings (一、全面从严治党，加强教育战线党的建设 > …) pull unrelated chunks together.
-EMBED_TEXT_VERSION = "text+sentences/2"
-SENTENCE_RE = re.compile(r"[^。；！？]+[。；！？]?")
+EMBED_TEXT_VERSION = "text+sentences/3"
+# A line break ends a sentence too: a table's rows (附件 项目计划表) are lines without 。, and as one
+# "sentence" a whole table matched a question on its title and was quoted as the answer.
+SENTENCE_RE = re.compile(r"[^。；！？\n]+[。；！？]?")
 MIN_SENTENCE_CHARS = 6  # shorter pieces ("等。") carry no meaning of their own
 
 # Query/document prefixes for well-known model families that do not declare prompts themselves.

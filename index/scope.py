@@ -155,21 +155,36 @@ def prefer_scope(ranked: list[tuple[int, float]], row_years: list[int | None], r
     matches too: a 2021 plan's "2022年春季学期" answers a question about spring 2022."""
     def fit(row: int) -> int:
         text = row_text(row)  # only the candidates' texts are read: a large index pays for k×3 rows
-        year_ok = (not scope.years or any(f"{y}年" in text for y in scope.years)
-                   or (row_years[row] in scope.years and not other_target_year(text, scope.years)))
+        year_ok = fits_years(text, row_years[row], scope.years)
         place_ok = not scope.places or bool(row_places[row] & scope.places) or any(stem(p) in text for p in scope.places)
         return 2 if year_ok and place_ok else 1 if (scope.years and year_ok) or (scope.places and place_ok) else 0
 
     return sorted(ranked, key=lambda item: -fit(item[0]))[:k]  # sorted() is stable
 
 
+def fits_years(text: str, year: int | None, years) -> bool:
+    """A passage answers for the named years when it names one of them itself ("2022年春季学期" in a 2021
+    plan), or its document is of one of them and its figures are not for another time (other_period)."""
+    return not years or any(f"{y}年" in text for y in years) or (year in years and not other_period(text, years))
+
+
 TARGET_YEAR_RE = re.compile(r"(?:到|至|截至)\s*((?:19|20)\d{2})\s*年")
+# a five-year plan's period as what the figures are about: “十三五”期间 / 十三五时期 / 十三五以来
+FIVE_YEAR_PERIOD_RE = re.compile(r"十([一二三四五])五[”\"’']?(?:期间|时期|以来)")
+FIVE_YEAR_PLANS = {"一": 2006, "二": 2011, "三": 2016, "四": 2021, "五": 2026}  # 十一五 = 2006–2010, …
 
 
-def other_target_year(text: str, years) -> bool:
-    """The passage sets its figures for another year ("到2025年建成…" in a 2021 plan): a question about
-    2021's figures is not answered by it, though the document is of 2021."""
-    return any(int(y) not in years for y in TARGET_YEAR_RE.findall(text))
+def other_period(text: str, years) -> bool:
+    """The passage's figures are for another time than the named years, though its document is of one of
+    them: it sets them for another year ("到2025年建成…" in a 2021 plan) or reviews another five-year
+    period ("“十三五”期间累计新增学位7.8万个" in the same plan). A question about 2021 is not answered by it."""
+    if any(int(y) not in years for y in TARGET_YEAR_RE.findall(text)):
+        return True
+    for number in FIVE_YEAR_PERIOD_RE.findall(text):
+        start = FIVE_YEAR_PLANS[number]
+        if not any(start <= int(y) <= start + 4 for y in years):
+            return True
+    return False
 
 
 def missing_scope(question: str, scope: Scope, passages: list[str]) -> list[str]:

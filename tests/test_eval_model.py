@@ -18,4 +18,4 @@ def test_hybrid_retrieval_on_dev_half(monkeypatch):
     assert dev["english"]["hit@5"] >= 0.85
     assert dev["out_of_scope"]["oos_flagged"] >= 0.7
     assert dev["all"]["false_flags"] <= 0.05
-    assert meta["embed_text"] == "text+sentences/2"
+    assert meta["embed_text"] == "text+sentences/3"

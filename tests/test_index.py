@@ -23,7 +23,7 @@ def test_round_trip_keeps_chunks_vectors_and_manifest(corpus_copy, tmp_path):
     documents, _ = ingest_corpus(corpus_copy)
     assert [c.chunk_id for c in index.chunks] == [c.chunk_id for c in chunk_corpus(documents)]
     manifest = index.manifest
-    assert manifest["schema_version"] == 1 and manifest["model"] == {"id": "fake:hash-384", "dimension": 384, "embed_text": "text+sentences/2"}
+    assert manifest["schema_version"] == 1 and manifest["model"] == {"id": "fake:hash-384", "dimension": 384, "embed_text": "text+sentences/3"}
     assert manifest["chunker"] == {"chunk_size": 300, "chunk_overlap": 0, "min_chars": 30}
     assert {"chunks.jsonl", "vectors.npy", "dense.faiss", "documents.jsonl"} <= set(manifest["files"])
     assert manifest["documents"][0]["sha256"] and manifest["documents"][0]["file"] == "晋江2018年教育工作要点.txt"

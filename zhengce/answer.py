@@ -18,7 +18,7 @@ from zhengce.index.answerable import Verdict, content_coverage, verdict_for
 from zhengce.index.query_terms import expand_query
 from zhengce.index.backend import backend_of
 from zhengce.index.embed import Embedder, sentences
-from zhengce.index.scope import question_scope
+from zhengce.index.scope import fits_years, question_scope
 from zhengce.index.search import Hit, search
 from zhengce.index.store import LoadedIndex
 from zhengce.settings import AnswerConfig, JudgeConfig, SearchConfig
@@ -243,9 +243,13 @@ def evidence_hits(index: LoadedIndex, question: str, hits: list[Hit], scored: li
 def choose_evidence(
     index: LoadedIndex, embedder: Embedder | None, question: str, query: str, hits: list[Hit], config: AnswerConfig = ANSWER
 ) -> tuple[list[Hit], list[Sentence]]:
-    """The passages an answer may quote and their sentences, best first (the eval judges the same ones)."""
+    """The passages an answer may quote and their sentences, best first (the eval judges the same ones).
+    A question naming a year is not answered from passages whose figures are for another time (a 2021
+    plan's review of “十三五”期间 or its 到2025年 targets), unless no other passage is left."""
     scored = score_sentences(index, embedder, query, hits, focus=question, config=config) if embedder is not None else []
     evidence = evidence_hits(index, question, hits, scored, config)
+    years = question_scope(question, index.years, index.places).years
+    evidence = [h for h in evidence if fits_years(h.text, h.year, years)] or evidence
     quoted = {h.chunk_id for h in evidence}
     return evidence, [s for s in scored if s.hit.chunk_id in quoted]
 
