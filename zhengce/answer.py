@@ -219,11 +219,15 @@ def evidence_hits(index: LoadedIndex, question: str, hits: list[Hit], scored: li
     passage mixed them. The document is the top passage's, unless another document among the top
     `document_choices` passages, of the same named year and place, has a sentence that answers better by
     `document_switch_margin` (scored: every hit's sentences, best first). A question that compares
-    (对比, 变化, 和…比) keeps them all."""
-    if not hits or not config.one_document or COMPARING_RE.search(question):
+    (对比, 变化, 和…比) keeps them all. A question naming a year is not answered from passages whose figures
+    are for another time (a 2021 plan's review of “十三五”期间 or its 到2025年 targets), unless no other
+    passage is left."""
+    if not hits:
         return hits
-    first = hits[0]
     scope = question_scope(question, index.years, index.places)
+    if not config.one_document or COMPARING_RE.search(question):
+        return in_named_years(hits, scope.years)
+    first = hits[0]
 
     def same_scope(hit: Hit) -> bool:
         if scope.years and hit.year != first.year:
@@ -237,19 +241,19 @@ def evidence_hits(index: LoadedIndex, question: str, hits: list[Hit], scored: li
     for hit in hits[: config.document_choices]:
         if same_scope(hit) and best.get(hit.doc_id, -1.0) >= best.get(chosen, -1.0) + config.document_switch_margin:
             chosen = hit.doc_id
-    return [h for h in hits if h.doc_id == chosen]
+    return in_named_years([h for h in hits if h.doc_id == chosen], scope.years)
+
+
+def in_named_years(hits: list[Hit], years) -> list[Hit]:
+    return [h for h in hits if fits_years(h.text, h.year, years)] or hits
 
 
 def choose_evidence(
     index: LoadedIndex, embedder: Embedder | None, question: str, query: str, hits: list[Hit], config: AnswerConfig = ANSWER
 ) -> tuple[list[Hit], list[Sentence]]:
-    """The passages an answer may quote and their sentences, best first (the eval judges the same ones).
-    A question naming a year is not answered from passages whose figures are for another time (a 2021
-    plan's review of “十三五”期间 or its 到2025年 targets), unless no other passage is left."""
+    """The passages an answer may quote and their sentences, best first (the eval judges the same ones)."""
     scored = score_sentences(index, embedder, query, hits, focus=question, config=config) if embedder is not None else []
     evidence = evidence_hits(index, question, hits, scored, config)
-    years = question_scope(question, index.years, index.places).years
-    evidence = [h for h in evidence if fits_years(h.text, h.year, years)] or evidence
     quoted = {h.chunk_id for h in evidence}
     return evidence, [s for s in scored if s.hit.chunk_id in quoted]
 
