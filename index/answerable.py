@@ -17,7 +17,9 @@ half of eval/testset_2018.jsonl (docs/retrieval.md has the numbers). A model wit
 sentence-transformers model, the fake test embedder) is judged by keyword coverage alone. Questions
 without Chinese characters are judged by similarity alone, against their own threshold: their keyword
 evidence is only the glossary's translation of their terms (index/english_terms.txt), and the dev half
-has too few out-of-scope English questions to calibrate a weight for it.
+has too few out-of-scope English questions to calibrate a weight for it. Their similarity is as high for
+out-of-scope questions as for answerable ones, so their missing concepts (glossary terms none of whose
+Chinese words a document mentions: passport → 护照) always refuse.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 from zhengce.index.default_model import DEFAULT_MODEL_ID
-from zhengce.index.query_terms import concept_forms, named_concepts
+from zhengce.index.query_terms import concept_forms, english_concepts, named_concepts
 from zhengce.index.scope import lacking, not_above, question_scope, without_scope
 from zhengce.index.search import HAN_RE, Hit, search
 from zhengce.index.tokenize import tokenize
@@ -74,8 +76,15 @@ def content_coverage(question: str, passage: str) -> float:
 def missing_concepts(question: str, index, config: JudgeConfig = JUDGE) -> list[str]:
     """Concepts the question names that no indexed document mentions in any form the word lists know:
     校车, 中考 or 教师工资 asked of a plan that never speaks of them. Similarity cannot tell these near-topic
-    questions from answerable ones (docs/retrieval.md, round 3); the documents' own words can."""
+    questions from answerable ones (docs/retrieval.md, round 3); the documents' own words can.
+    An English question's concepts are its glossary terms (index/english_terms.txt): one is missing when
+    none of its Chinese words is mentioned, and it is named with its first Chinese word: pupil-teacher ratio（生师比）."""
     text = index.plain_text
+    if not HAN_RE.search(question):
+        return [
+            f"{term}（{chinese[0]}）" for term, chinese in english_concepts(question)
+            if not any(mentioned(word, text, config.mention_window, config.mention_looks) for word in chinese)
+        ]
     return [
         term for term in named_concepts(question)
         if not any(mentioned(form, text, config.mention_window, config.mention_looks) for form in concept_forms()[term])
@@ -144,7 +153,9 @@ def judge(question: str, hits: list[Hit], model_id: str, missing: Sequence[str] 
     if not missing:
         return verdict
     named = "、".join(f"“{term}”" for term in missing)
-    if verdict.answerable and verdict.confidence >= config.missing_concept_override:
+    # Not for English questions: their confidence is similarity alone, which is as high for the out-of-scope
+    # English questions as for the answerable ones (docs/retrieval.md), so it cannot outweigh the documents' silence.
+    if verdict.answerable and verdict.confidence >= config.missing_concept_override and HAN_RE.search(question):
         return replace(verdict, hedged=True, reason=f"文件中可能有相关内容（把握不大：文件没有提到{named}）：{verdict.reason}")
     # refused, or unanswerable anyway: either way the missing concept is the clearest reason to give
     return replace(verdict, answerable=False, hedged=False, reason=f"文件中没有提到{named}（也没有同义的说法）：{verdict.reason}")

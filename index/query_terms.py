@@ -65,21 +65,26 @@ def load_english_terms(path: Path = ENGLISH_TERMS) -> dict[tuple[str, ...], tupl
     return table
 
 
-def english_terms(query: str, table: dict[tuple[str, ...], tuple[str, ...]] | None = None) -> list[str]:
-    """The Chinese words for the glossary terms in an English question, longest term first at each word:
-    "new public kindergartens" → 公办幼儿园 (not 幼儿园 and 公办 separately)."""
+def english_concepts(query: str, table: dict[tuple[str, ...], tuple[str, ...]] | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """The glossary terms in an English question with their Chinese words, longest term first at each word:
+    "new public kindergartens" → [("public kindergarten", ("公办幼儿园",))], not kindergarten and public apart."""
     table = load_english_terms() if table is None else table
     longest = max(map(len, table), default=0)
     words, found, i = english_words(query), [], 0
     while i < len(words):
         for n in range(min(longest, len(words) - i), 0, -1):
             if words[i : i + n] in table:
-                found.extend(table[words[i : i + n]])
+                found.append((" ".join(words[i : i + n]), table[words[i : i + n]]))
                 i += n
                 break
         else:
             i += 1
-    return list(dict.fromkeys(found))
+    return found
+
+
+def english_terms(query: str, table: dict[tuple[str, ...], tuple[str, ...]] | None = None) -> list[str]:
+    """The Chinese words for the glossary terms in an English question: "new public kindergartens" → 公办幼儿园."""
+    return list(dict.fromkeys(word for _, chinese in english_concepts(query, table) for word in chinese))
 
 
 def expand_query(

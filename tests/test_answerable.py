@@ -115,3 +115,20 @@ def test_a_name_is_mentioned_when_its_words_stand_close_together():
     assert not mentioned("校车安全", plan)  # 校车 is never written
     far = "双语" + "乙" * (JUDGE.mention_window + 5) + "幼儿园"
     assert not mentioned("双语幼儿园", far)  # both words, but nowhere near each other
+
+
+def test_an_english_question_misses_a_concept_when_no_chinese_word_of_its_glossary_term_is_mentioned():
+    from types import SimpleNamespace
+
+    from zhengce.index.answerable import missing_concepts
+
+    plan = SimpleNamespace(plain_text="全年新建公办幼儿园5所。推广积分入学。加强校园安全管理，开展防溺水教育。")
+    assert missing_concepts("How do I apply for a passport?", plan) == ["passport（护照）"]
+    assert missing_concepts("How many new public kindergartens will be built?", plan) == []  # 公办幼儿园
+    assert missing_concepts("What does the plan do about drowning?", plan) == []  # drowning → 溺水 防溺水 …: one is enough
+    assert missing_concepts("What does the plan say?", plan) == []  # no glossary term: nothing to miss
+    # English confidence is similarity alone: however high, a missing concept refuses instead of hedging
+    sure = [hit(1, LIMITS.threshold_other + 0.1, None)]
+    assert judge("How do I apply for a passport?", sure, MODEL).confidence >= JUDGE.missing_concept_override
+    certain = judge("How do I apply for a passport?", sure, MODEL, ["passport（护照）"])
+    assert not certain.answerable and not certain.hedged and "“passport（护照）”" in certain.reason
