@@ -18,7 +18,9 @@ EVERYDAY_TERMS = Path(__file__).with_name("everyday_terms.txt")
 ENGLISH_TERMS = Path(__file__).with_name("english_terms.txt")
 # Names of one education concept per line, by a contributor who saw neither the documents' tests nor results
 CONCEPTS = Path(__file__).with_name("concepts.txt")
-ENGLISH_WORD_RE = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+# A hyphen separates words: anti-bullying and pupil-teacher ratio then find bullying and pupil teacher ratio
+# (the glossary's own terms are split the same way, so its hyphenated entries still match as a whole).
+ENGLISH_WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 
 
 @lru_cache(maxsize=1)

@@ -33,6 +33,13 @@ def test_english_words_drop_plural_and_possessive_endings():
     )
 
 
+def test_a_hyphen_separates_english_words_in_questions_and_in_the_glossary_alike():
+    assert english_words("anti-bullying pupil-teacher") == ("anti", "bullying", "pupil", "teacher")
+    glossary = {english_words("bullying"): ("欺凌",), english_words("pupil-teacher ratio"): ("生师比",), english_words("teacher"): ("教师",)}
+    assert english_terms("What anti-bullying measures are there?", glossary) == ["欺凌"]
+    assert english_terms("the pupil teacher ratio", glossary) == english_terms("the pupil-teacher ratio", glossary) == ["生师比"]
+
+
 def test_english_terms_prefer_the_longest_term():
     assert english_terms("How many new public kindergartens?", GLOSSARY) == ["公办幼儿园"]
     assert english_terms("public schools and kindergartens", GLOSSARY) == ["公办", "幼儿园"]
