@@ -13,6 +13,7 @@ from zhengce.index.embed import Embedder
 from zhengce.index.query_terms import expand_query
 from zhengce.index.store import LoadedIndex
 from zhengce.index.tokenize import tokenize
+from zhengce.ingest.clean import normalize_for_index
 from zhengce.index.scope import Scope, prefer_scope, question_scope, without_places
 from zhengce.index.years import diversify_years, without_years
 
@@ -227,6 +228,9 @@ def search(
     hits = []
     for rank, (row, score) in enumerate(ranked, start=1):
         chunk = index.chunks[row]
+        # the query's words the passage contains, for highlighting: a substring test on the normalized text
+        # (traditional → simplified), not jieba on each hit's text, which was most of a keyword search's time
+        normalized = normalize_for_index(chunk.text)
         hits.append(
             Hit(
                 rank=rank,
@@ -239,7 +243,7 @@ def search(
                 text=chunk.text,
                 dense_score=round(similarity[row], 6) if vector is not None else None,
                 bm25_score=round(float(sparse[row]), 6) if sparse is not None else None,
-                matched=tuple(sorted(terms & set(tokenize(chunk.text)), key=len, reverse=True)),
+                matched=tuple(sorted((t for t in terms if t in normalized), key=len, reverse=True)),
                 pages=chunk.pages,
             )
         )
