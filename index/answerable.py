@@ -155,10 +155,12 @@ def judge(question: str, hits: list[Hit], model_id: str, missing: Sequence[str] 
     named = "、".join(f"“{term}”" for term in missing)
     # Not for English questions: their confidence is similarity alone, which is as high for the out-of-scope
     # English questions as for the answerable ones (docs/retrieval.md), so it cannot outweigh the documents' silence.
+    # the scores without the scores' own verdict ("文件中有相关内容：…"), which this one replaces
+    detail = verdict.reason.split("：", 1)[-1]
     if verdict.answerable and verdict.confidence >= config.missing_concept_override and HAN_RE.search(question):
-        return replace(verdict, hedged=True, reason=f"文件中可能有相关内容（把握不大：文件没有提到{named}）：{verdict.reason}")
+        return replace(verdict, hedged=True, reason=f"文件中可能有相关内容（把握不大：文件没有提到{named}）：{detail}")
     # refused, or unanswerable anyway: either way the missing concept is the clearest reason to give
-    return replace(verdict, answerable=False, hedged=False, reason=f"文件中没有提到{named}（也没有同义的说法）：{verdict.reason}")
+    return replace(verdict, answerable=False, hedged=False, reason=f"文件中没有提到{named}（也没有同义的说法）：{detail}")
 
 
 def judge_by_scores(question: str, hits: list[Hit], model_id: str, config: JudgeConfig = JUDGE) -> Verdict:

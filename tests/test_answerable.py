@@ -97,7 +97,11 @@ def test_a_concept_no_document_mentions_makes_the_question_unanswerable():
     # a question unanswerable anyway keeps its verdict; its reason now says what is missing
     anyway, plain = judge("校车", [hit(1, 0.5, 0.0)], MODEL, ["校车"]), judge("校车", [hit(1, 0.5, 0.0)], MODEL)
     assert (anyway.answerable, anyway.confidence) == (plain.answerable, plain.confidence) == (False, plain.confidence)
-    assert anyway.reason.startswith("文件中没有提到“校车”") and anyway.reason.endswith(plain.reason)
+    assert anyway.reason.startswith("文件中没有提到“校车”") and anyway.reason.endswith(plain.reason.split("：", 1)[1])
+    # the scores' own verdict is replaced, not repeated after it ("没有提到…：文件中有相关内容：…" read as a contradiction)
+    refused = judge("校车安全管理有什么规定", [sure], MODEL, ["校车"])
+    assert "文件中有相关内容" not in refused.reason and refused.reason.endswith(f"阈值 {LIMITS.threshold:.3f}")
+    assert "文件中有相关内容" not in certain.reason
     assert judge("外来务工人员的子女怎么入学", [sure], MODEL, []).answerable
 
 
