@@ -134,7 +134,8 @@ def verdict_for(index, question: str, hits: list[Hit], config: JudgeConfig = JUD
     if absent and verdict.answerable:
         # 临澜市2020年… of a collection without that plan: the passages of other years or places would
         # answer with the wrong figures, however similar they are
-        detail = verdict.reason.split("：", 1)[-1]  # the scores, without "文件中有相关内容", which this overrides
+        # the scores, without "文件中有相关内容" (or a hedge's 把握不大：…), which this overrides
+        detail = verdict.reason.rsplit("：", 1)[-1]
         return replace(verdict, answerable=False, hedged=False, reason=f"{'；'.join(absent)}（{detail}）")
     return verdict
 
@@ -156,7 +157,7 @@ def judge(question: str, hits: list[Hit], model_id: str, missing: Sequence[str] 
     # Not for English questions: their confidence is similarity alone, which is as high for the out-of-scope
     # English questions as for the answerable ones (docs/retrieval.md), so it cannot outweigh the documents' silence.
     # the scores without the scores' own verdict ("文件中有相关内容：…"), which this one replaces
-    detail = verdict.reason.split("：", 1)[-1]
+    detail = verdict.reason.rsplit("：", 1)[-1]
     if verdict.answerable and verdict.confidence >= config.missing_concept_override and HAN_RE.search(question):
         return replace(verdict, hedged=True, reason=f"文件中可能有相关内容（把握不大：文件没有提到{named}）：{detail}")
     # refused, or unanswerable anyway: either way the missing concept is the clearest reason to give
