@@ -79,15 +79,14 @@ def missing_concepts(question: str, index, config: JudgeConfig = JUDGE) -> list[
     questions from answerable ones (docs/retrieval.md, round 3); the documents' own words can.
     An English question's concepts are its glossary terms (index/english_terms.txt): one is missing when
     none of its Chinese words is mentioned, and it is named with its first Chinese word: pupil-teacher ratio（生师比）."""
+    if HAN_RE.search(question):
+        concepts = [(term, concept_forms()[term]) for term in named_concepts(question)]
+    else:
+        concepts = [(f"{term}（{chinese[0]}）", chinese) for term, chinese in english_concepts(question)]
     text = index.plain_text
-    if not HAN_RE.search(question):
-        return [
-            f"{term}（{chinese[0]}）" for term, chinese in english_concepts(question)
-            if not any(mentioned(word, text, config.mention_window, config.mention_looks) for word in chinese)
-        ]
     return [
-        term for term in named_concepts(question)
-        if not any(mentioned(form, text, config.mention_window, config.mention_looks) for form in concept_forms()[term])
+        name for name, forms in concepts
+        if not any(mentioned(form, text, config.mention_window, config.mention_looks) for form in forms)
     ]
 
 
@@ -134,9 +133,7 @@ def verdict_for(index, question: str, hits: list[Hit], config: JudgeConfig = JUD
     if absent and verdict.answerable:
         # 临澜市2020年… of a collection without that plan: the passages of other years or places would
         # answer with the wrong figures, however similar they are
-        # the scores, without "文件中有相关内容" (or a hedge's 把握不大：…), which this overrides
-        detail = verdict.reason.rsplit("：", 1)[-1]
-        return replace(verdict, answerable=False, hedged=False, reason=f"{'；'.join(absent)}（{detail}）")
+        return replace(verdict, answerable=False, hedged=False, reason=f"{'；'.join(absent)}（{scores_of(verdict)}）")
     return verdict
 
 
@@ -156,12 +153,16 @@ def judge(question: str, hits: list[Hit], model_id: str, missing: Sequence[str] 
     named = "、".join(f"“{term}”" for term in missing)
     # Not for English questions: their confidence is similarity alone, which is as high for the out-of-scope
     # English questions as for the answerable ones (docs/retrieval.md), so it cannot outweigh the documents' silence.
-    # the scores without the scores' own verdict ("文件中有相关内容：…"), which this one replaces
-    detail = verdict.reason.rsplit("：", 1)[-1]
     if verdict.answerable and verdict.confidence >= config.missing_concept_override and HAN_RE.search(question):
-        return replace(verdict, hedged=True, reason=f"文件中可能有相关内容（把握不大：文件没有提到{named}）：{detail}")
+        return replace(verdict, hedged=True, reason=f"文件中可能有相关内容（把握不大：文件没有提到{named}）：{scores_of(verdict)}")
     # refused, or unanswerable anyway: either way the missing concept is the clearest reason to give
-    return replace(verdict, answerable=False, hedged=False, reason=f"文件中没有提到{named}（也没有同义的说法）：{detail}")
+    return replace(verdict, answerable=False, hedged=False, reason=f"文件中没有提到{named}（也没有同义的说法）：{scores_of(verdict)}")
+
+
+def scores_of(verdict: Verdict) -> str:
+    """The scores of a verdict's reason, without the verdict they led to ("文件中有相关内容：", or a hedge's
+    "把握不大：…"): for a reason that overrides that verdict."""
+    return verdict.reason.rsplit("：", 1)[-1]
 
 
 def judge_by_scores(question: str, hits: list[Hit], model_id: str, config: JudgeConfig = JUDGE) -> Verdict:
